@@ -1,0 +1,1 @@
+"""pagesmith_runtime."""
