@@ -143,6 +143,7 @@ class Event(BaseModel):
     """The envelope, with CloudEvents attribute names; `subject` is the task id."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    type: str
     id: uuid.UUID = Field(default_factory=uuid.uuid4)
     source: str
     time: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))

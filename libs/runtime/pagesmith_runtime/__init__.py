@@ -1,1 +1,48 @@
-"""pagesmith_runtime."""
+"""What every Pagesmith service needs to run: broker, consumer runner, ops HTTP, telemetry."""
+
+from .broker import EventPublisher, Publish, connect
+from .consumer import Dispatcher, Handler
+from .errors import PermanentError, TransientError
+from .metrics import RuntimeMetrics
+from .ops import add_ops_routes, create_ops_app
+from .service import ConsumerService, Runtime, run_service
+from .settings import ServiceSettings
+from .telemetry import Telemetry, setup_logging, setup_telemetry
+from .topology import (
+    DELIVERY_LIMIT,
+    GENERATOR,
+    NOTIFIER,
+    OUTCOMES,
+    PUBLISHER,
+    QueueSpec,
+    Topology,
+    declare_topology,
+)
+
+__all__ = [
+    "DELIVERY_LIMIT",
+    "GENERATOR",
+    "NOTIFIER",
+    "OUTCOMES",
+    "PUBLISHER",
+    "ConsumerService",
+    "Dispatcher",
+    "EventPublisher",
+    "Handler",
+    "PermanentError",
+    "Publish",
+    "QueueSpec",
+    "Runtime",
+    "RuntimeMetrics",
+    "ServiceSettings",
+    "Telemetry",
+    "Topology",
+    "TransientError",
+    "add_ops_routes",
+    "connect",
+    "create_ops_app",
+    "declare_topology",
+    "run_service",
+    "setup_logging",
+    "setup_telemetry",
+]

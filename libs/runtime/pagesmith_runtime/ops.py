@@ -1,0 +1,33 @@
+"""The ops HTTP endpoints every service serves: /healthz, /readyz, /metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+from prometheus_client.aiohttp import make_aiohttp_handler
+
+
+def add_ops_routes(
+    app: web.Application, *, registry: CollectorRegistry, ready: Callable[[], bool]
+) -> None:
+    """Mount the probes and metrics on an existing app (the gateway shares its port)."""
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(_: web.Request) -> web.Response:
+        if ready():
+            return web.json_response({"status": "ready"})
+        return web.json_response({"status": "not ready"}, status=503)
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", make_aiohttp_handler(registry))
+
+
+def create_ops_app(*, registry: CollectorRegistry, ready: Callable[[], bool]) -> web.Application:
+    app = web.Application()
+    add_ops_routes(app, registry=registry, ready=ready)
+    return app

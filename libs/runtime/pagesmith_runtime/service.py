@@ -1,0 +1,132 @@
+"""Running a consumer service: broker, topology, ops HTTP, signals and graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import structlog
+from aiohttp import web
+from pagesmith_contracts import Stage
+from prometheus_client import CollectorRegistry
+
+from .broker import EventPublisher, Publish, connect
+from .consumer import Dispatcher, Handler
+from .metrics import RuntimeMetrics
+from .ops import create_ops_app
+from .settings import ServiceSettings
+from .telemetry import Telemetry, setup_logging, setup_telemetry
+from .topology import QueueSpec, declare_topology
+
+D = TypeVar("D")
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """What the runtime hands a service to build its Deps from."""
+
+    publish: Publish
+    registry: CollectorRegistry
+    telemetry: Telemetry
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerService(Generic[D]):
+    """A consumer service's wiring: its queue, handlers and how to build its Deps."""
+
+    stage: Stage
+    queue: QueueSpec
+    handlers: Mapping[str, Handler[D]]
+    make_deps: Callable[[Runtime], AbstractAsyncContextManager[D]]
+    settings: ServiceSettings
+    ops_port: int
+    prefetch: int = 4
+    ops_host: str = "0.0.0.0"
+
+
+def run_service(service: ConsumerService[D]) -> None:
+    """Block until SIGTERM or SIGINT, then stop consuming and exit within the grace period."""
+    setup_logging(service.stage, service.settings.log_level)
+    asyncio.run(_serve(service))
+
+
+async def _serve(service: ConsumerService[D]) -> None:
+    telemetry = setup_telemetry(f"pagesmith-{service.stage}")
+    registry = CollectorRegistry()
+    metrics = RuntimeMetrics(registry, service.stage)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    state: dict[str, object] = {}
+
+    def ready() -> bool:
+        conn = state.get("connection")
+        return bool(state.get("consuming")) and conn is not None and not conn.is_closed  # type: ignore[attr-defined]
+
+    ops = web.AppRunner(create_ops_app(registry=registry, ready=ready), access_log=None)
+    await ops.setup()
+    await web.TCPSite(ops, service.ops_host, service.ops_port).start()
+    log.info("ops endpoints up", port=service.ops_port)
+
+    connect_task = asyncio.create_task(
+        connect(service.settings.amqp_url, name=f"pagesmith-{service.stage}", stop=stop)
+    )
+    stop_task = asyncio.create_task(stop.wait())
+    await asyncio.wait({connect_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+    if not connect_task.done():
+        connect_task.cancel()
+        await ops.cleanup()
+        return
+    connection = connect_task.result()
+    state["connection"] = connection
+    try:
+        publish_channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        topology = await declare_topology(publish_channel)
+        publish = EventPublisher(topology.exchange, app_id=f"pagesmith-{service.stage}")
+        runtime = Runtime(publish=publish, registry=registry, telemetry=telemetry)
+        async with service.make_deps(runtime) as deps:
+            dispatcher = Dispatcher(
+                stage=service.stage,
+                handlers=service.handlers,
+                deps=deps,
+                publish=publish,
+                metrics=metrics,
+            )
+            consume_channel = await connection.channel()
+            await consume_channel.set_qos(prefetch_count=service.prefetch)
+            queue = await consume_channel.get_queue(service.queue.name, ensure=False)
+            tag = await queue.consume(dispatcher.on_message)
+            state["consuming"] = True
+            log.info("consuming", queue=service.queue.name, prefetch=service.prefetch)
+            await stop.wait()
+
+            log.info("stopping: no new deliveries", inflight=len(dispatcher.inflight))
+            state["consuming"] = False
+            await queue.cancel(tag)
+            await _drain(dispatcher, service.settings.shutdown_grace_seconds)
+    finally:
+        # Closing the connection hands any unacked delivery back to the broker.
+        await connection.close()
+        await ops.cleanup()
+        telemetry.shutdown()
+        log.info("stopped")
+
+
+async def _drain(dispatcher: Dispatcher[D], grace: float) -> None:
+    """Let in-flight work finish within the grace period; cancel (and so requeue) the rest."""
+    pending = set(dispatcher.inflight)
+    if not pending:
+        return
+    _, still = await asyncio.wait(pending, timeout=grace)
+    for task in still:
+        task.cancel()
+    if still:
+        log.warning("in-flight work cancelled and requeued", count=len(still))
+        await asyncio.wait(still, timeout=2)
