@@ -1,1 +1,1 @@
-"""llm_stub."""
+"""A local OpenAI-compatible endpoint that answers from scripts and records every request."""
