@@ -1,1 +1,1 @@
-"""publisher."""
+"""Pagesmith publisher: repositories, commits, Pages and round-2 checkouts on GitHub."""
