@@ -1,0 +1,1 @@
+"""Adapters: library clients behind the generator's ports."""

@@ -1,0 +1,166 @@
+"""The browser self-check in headless Chromium, and the repair round it drives."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from generator.adapters.browser import ChromiumBrowser
+from generator.draft import CheckAssertion
+from generator.handlers.task_submitted import handle_task_submitted
+from generator.ports import BrowserReport, JsResult
+from generator.selfcheck import expressions_for, interpret, run_selfcheck
+from pagesmith_contracts import Check, SiteGeneratedV1
+
+from .conftest import chat, counter, draft, make_settings, submitted
+
+CHROMIUM = "/usr/bin/chromium"
+needs_chromium = pytest.mark.skipif(
+    not os.access(CHROMIUM, os.X_OK),
+    reason=f"{CHROMIUM} is not installed (apt-get install chromium); browser part skipped",
+)
+
+# The course's sum-of-sales template, instantiated as in tds-tasks/templates/sum-of-sales.md.
+SUM_OF_SALES = {
+    "email": "student@example.com",
+    "secret": "s",
+    "task": "sum-of-sales-3f9a1",
+    "round": 1,
+    "nonce": "019a3000-0000-7000-8000-000000000001",
+    "brief": 'Publish a single-page site that fetches data.csv from attachments, sums its sales '
+    'column, sets the title to "Sales Summary abc12", displays the total inside #total-sales, '
+    "and loads Bootstrap 5 from jsdelivr.",
+    "checks": [
+        {"js": "document.title === `Sales Summary abc12`"},
+        {"js": "!!document.querySelector(\"link[href*='bootstrap']\")"},
+        {"js": 'Math.abs(parseFloat(document.querySelector("#total-sales").textContent) - 500.00)'
+         " < 0.01"},
+        "index.html shows the total in a Bootstrap card",
+    ],
+    "evaluation_url": "http://127.0.0.1:8787/evaluate",
+    "attachments": [
+        {"name": "data.csv", "url": "data:text/csv;base64,cHJvZHVjdCxyZWdpb24sc2FsZXMKV2lkZ2V0LE5v"
+         "cnRoLDEyMC41MApHYWRnZXQsU291dGgsODAuMjUKV2lkZ2V0LEVhc3QsNDUuMDAKR2l6bW8sV2VzdCwyMDAuMD"
+         "AKR2FkZ2V0LE5vcnRoLDU0LjI1Cg=="}
+    ],
+}  # fmt: skip
+
+
+def page(total_expr: str) -> str:
+    return f"""<!doctype html>
+<html><head><title>Sales Summary abc12</title>
+<script>
+document.addEventListener("DOMContentLoaded", async () => {{
+  const text = await (await fetch("data.csv")).text();
+  const rows = text.trim().split("\\n").slice(1).map((l) => l.split(","));
+  const total = {total_expr};
+  document.querySelector("#total-sales").textContent = total.toFixed(2);
+}});
+</script>
+<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/bootstrap@5.3.3/dist/css/bootstrap.min.css">
+</head><body><div class="card"><div id="total-sales">0</div></div></body></html>
+"""
+
+
+BROKEN = page("rows.length")  # counts rows instead of summing sales
+FIXED = page("rows.reduce((s, r) => s + parseFloat(r[2]), 0)")
+ASSERTION = [{"check": "index.html shows the total in a Bootstrap card",
+              "js": "!!document.querySelector('.card #total-sales')"}]  # fmt: skip
+
+
+@needs_chromium
+async def test_failing_js_check_is_repaired_before_publishing(
+    openai_script: Any, make_deps: Any, registry: Any
+) -> None:
+    openai_script.add(
+        chat(draft({"index.html": BROKEN, "README.md": "# Sales\n"}, assertions=ASSERTION)),
+        chat(draft({"index.html": FIXED}, assertions=ASSERTION)),
+    )
+    deps = make_deps(
+        settings=make_settings(selfcheck=True),
+        browser=ChromiumBrowser(CHROMIUM, allow_private=False, external=False),
+    )
+    site = (await handle_task_submitted(submitted(SUM_OF_SALES), deps))[0]
+
+    assert isinstance(site, SiteGeneratedV1) and not site.degraded
+    files = {f.path: f.content for f in site.files}
+    assert files["index.html"] == FIXED.encode()
+    repair = openai_script.user_texts(1)
+    assert '`Math.abs(parseFloat(document.querySelector("#total-sales")' in repair
+    assert "is not truthy once index.html has loaded (it evaluated to false)" in repair
+    assert counter(registry, "pagesmith_selfcheck_total", outcome="failed") == 1
+    assert counter(registry, "pagesmith_selfcheck_total", outcome="passed") == 1
+    assert counter(registry, "pagesmith_generations_total", round="1", outcome="repaired") == 1
+
+
+@needs_chromium
+async def test_browser_reports_errors_missing_files_and_english_text() -> None:
+    browser = ChromiumBrowser(CHROMIUM, allow_private=False, external=False)
+    files = {
+        "index.html": b"<html><head><title>t</title><script>console.error('bad thing');"
+        b"undefinedFn();</script><script src='https://cdn.example.com/lib.js'></script></head>"
+        b"<body><img src='gone.png'><p id='x'>1</p></body></html>",
+    }
+    report = await browser.check(
+        files,
+        ["document.querySelector('#x').textContent === '1'", "index.html has a title"],
+        page="index.html",
+        timeout=30,
+    )
+    assert [r.passed for r in report.results] == [True, False]
+    assert "SyntaxError" in report.results[1].detail
+    assert report.console_errors == ("bad thing",)
+    assert report.page_errors == ("ReferenceError: undefinedFn is not defined",)
+    assert report.missing_files == ("gone.png",)
+    assert report.blocked_requests == ("https://cdn.example.com/lib.js",)
+
+
+async def test_without_chromium_the_self_check_is_skipped_and_counted(
+    openai_script: Any, make_deps: Any, registry: Any
+) -> None:
+    assert ChromiumBrowser.if_available("/nonexistent/chromium", allow_private=False) is None
+    openai_script.add(chat(draft({"index.html": BROKEN, "README.md": "# Sales\n"})))
+    deps = make_deps(settings=make_settings(selfcheck=True), browser=None)
+    site = (await handle_task_submitted(submitted(SUM_OF_SALES), deps))[0]
+    assert isinstance(site, SiteGeneratedV1) and not site.degraded
+    assert counter(registry, "pagesmith_selfcheck_total", outcome="skipped") == 1
+    assert len(openai_script.requests) == 1
+
+
+def test_expressions_cover_js_checks_and_model_assertions() -> None:
+    checks = (
+        Check(text="document.title === 'x'", js=True),
+        Check(text='!!document.querySelector("script").textContent.includes("fetch(")'),
+        Check(text="Page displays the total"),
+        Check(text="Repo has MIT license"),
+    )
+    assertions = [
+        CheckAssertion(check="Page displays the total", js="!!document.body.textContent"),
+        CheckAssertion(check="Repo has MIT license", js=None),
+        CheckAssertion(check="not a real check", js="false"),
+    ]
+    exprs = expressions_for(checks, assertions)
+    assert [(e.source, e.js) for e in exprs] == [
+        ("js", "document.title === 'x'"),
+        ("text", '!!document.querySelector("script").textContent.includes("fetch(")'),
+        ("assertion", "!!document.body.textContent"),
+    ]
+
+
+def test_blocked_scripts_make_check_failures_unverified_but_404s_stay() -> None:
+    exprs = expressions_for((Check(text="window.marked !== undefined", js=True),), [])
+    report = BrowserReport(
+        results=(JsResult("window.marked !== undefined", False, "it evaluated to false"),),
+        blocked_requests=("https://cdn.jsdelivr.net/npm/marked/marked.min.js",),
+    )
+    assert interpret(report, exprs).outcome == "unverified"
+    with_404 = BrowserReport(results=report.results, blocked_requests=report.blocked_requests,
+                             missing_files=("data.csv",))  # fmt: skip
+    result = interpret(with_404, exprs)
+    assert result.outcome == "failed" and len(result.problems) == 1
+
+
+async def test_no_index_html_skips_the_browser() -> None:
+    result = await run_selfcheck(None, {"a.txt": b"x"}, (), (), timeout=5)
+    assert result.outcome == "skipped"
