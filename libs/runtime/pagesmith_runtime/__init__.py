@@ -7,7 +7,7 @@ from .metrics import RuntimeMetrics
 from .ops import add_ops_routes, create_ops_app
 from .service import ConsumerService, Runtime, run_service
 from .settings import ServiceSettings
-from .telemetry import Telemetry, setup_logging, setup_telemetry
+from .telemetry import Telemetry, server_tracing_middleware, setup_logging, setup_telemetry
 from .topology import (
     DELIVERY_LIMIT,
     GENERATOR,
@@ -43,6 +43,7 @@ __all__ = [
     "create_ops_app",
     "declare_topology",
     "run_service",
+    "server_tracing_middleware",
     "setup_logging",
     "setup_telemetry",
 ]

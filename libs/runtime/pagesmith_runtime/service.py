@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
@@ -113,7 +114,8 @@ async def _serve(service: ConsumerService[D]) -> None:
             await _drain(dispatcher, service.settings.shutdown_grace_seconds)
     finally:
         # Closing the connection hands any unacked delivery back to the broker.
-        await connection.close()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(connection.close(), timeout=5)
         await ops.cleanup()
         telemetry.shutdown()
         log.info("stopped")

@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from opentelemetry import trace
@@ -93,3 +94,38 @@ def setup_logging(service: str, level: str = "INFO") -> None:
     logging.getLogger("aio_pika").setLevel(logging.WARNING)
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service=service)
+
+
+_UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def server_tracing_middleware(tracer_provider: TracerProvider | None = None) -> Any:
+    """aiohttp middleware whose SERVER span is the root of a task's trace.
+
+    Written here rather than taken from the contrib package: its middleware only works after
+    a global `instrument()` call (ecosystem-notes §6). Probes and metrics stay out of traces.
+    """
+    from aiohttp import web
+    from opentelemetry.propagate import extract
+
+    tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer("pagesmith.http")
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.path in _UNTRACED_PATHS:
+            return await handler(request)  # type: ignore[no-any-return]
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else request.path
+        with tracer.start_as_current_span(
+            f"{request.method} {route}",
+            context=extract(dict(request.headers)),
+            kind=trace.SpanKind.SERVER,
+            attributes={"http.request.method": request.method, "url.path": request.path},
+        ) as span:
+            response: web.StreamResponse = await handler(request)
+            span.set_attribute("http.response.status_code", response.status)
+            if response.status >= 500:
+                span.set_status(trace.StatusCode.ERROR)
+            return response
+
+    return middleware

@@ -1,0 +1,44 @@
+"""pagesmith-notifier: settings → Deps → consumer runner; wiring only."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from pagesmith_runtime import NOTIFIER, ConsumerService, Runtime, run_service
+
+from .adapters.callback import HttpCallback, new_session
+from .app import HANDLERS
+from .handlers.site_published import Deps
+from .metrics import NotifierMetrics
+from .settings import NotifierSettings
+
+
+def main() -> None:
+    settings = NotifierSettings()
+
+    @asynccontextmanager
+    async def make_deps(runtime: Runtime) -> AsyncIterator[Deps]:
+        async with new_session(allow_private=settings.allow_private_egress) as session:
+            yield Deps(
+                settings=settings,
+                callback=HttpCallback(session, allow_private=settings.allow_private_egress),
+                metrics=NotifierMetrics(runtime.registry),
+            )
+
+    run_service(
+        ConsumerService(
+            stage="notifier",
+            queue=NOTIFIER,
+            handlers=HANDLERS,
+            make_deps=make_deps,
+            settings=settings,
+            ops_port=settings.ops_port,
+            # Callbacks mostly wait on the network; many can be in flight at once.
+            prefetch=32,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""aiohttp client for the caller's evaluation_url, behind the egress guard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from pagesmith_runtime.egress import EgressRefused, check_url, guarded_connector_kwargs
+
+from ..ports import CallbackResult
+
+
+class HttpCallback:
+    """One POST per call, JSON body, no redirects followed (a redirect could lead inward)."""
+
+    def __init__(self, session: aiohttp.ClientSession, *, allow_private: bool) -> None:
+        self._session = session
+        self._allow_private = allow_private
+
+    async def post(self, url: str, payload: dict[str, Any], *, timeout: float) -> CallbackResult:
+        check_url(url, allow_private=self._allow_private)
+        try:
+            async with self._session.post(
+                url,
+                json=payload,
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+            ) as response:
+                text = await response.text(errors="replace")
+                return CallbackResult(status=response.status, detail=text[:500])
+        except EgressRefused:
+            raise
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, EgressRefused):
+                raise cause from exc
+            return CallbackResult(status=None, detail=f"{type(exc).__name__}: {exc}"[:500])
+
+
+def new_session(*, allow_private: bool) -> aiohttp.ClientSession:
+    """A session whose every DNS lookup goes through the egress guard."""
+    connector = aiohttp.TCPConnector(**guarded_connector_kwargs(allow_private=allow_private))
+    return aiohttp.ClientSession(
+        connector=connector, headers={"User-Agent": "pagesmith-notifier"}
+    )

@@ -1,0 +1,1 @@
+"""Helpers shared by the test suites: broker vhosts, real processes, a callback receiver."""
