@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
+_INHERITED = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "SSL_CERT_FILE", "VIRTUAL_ENV"}
 
 
 def free_port() -> int:
@@ -43,8 +44,10 @@ class Proc:
     def start(self) -> Proc:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
+        # Each process starts with only what it is given, as the operator interface says.
+        base = {k: v for k, v in os.environ.items() if k in _INHERITED}
         self.popen = subprocess.Popen(
-            self.argv, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT
+            self.argv, env={**base, **self.env}, stdout=log, stderr=subprocess.STDOUT
         )
         log.close()
         return self

@@ -1,0 +1,33 @@
+# Pagesmith: `make run` runs it, `make test` tests it. Both set themselves up first.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+
+.PHONY: setup run test lint typecheck schemas pins clean
+
+setup:  ## install uv (from PyPI) if missing, then the whole workspace; safe to repeat
+	@command -v uv >/dev/null 2>&1 || test -x "$(UV)" || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet --break-system-packages uv
+	@$(UV) sync --all-packages --quiet
+
+run: setup  ## the four services (+ local stand-ins when GITHUB_TOKEN / OPENAI_API_KEY are unset)
+	@PATH="$(dir $(UV)):$$PATH" bash scripts/run.sh
+
+test: setup  ## the whole suite: unit, integration on RabbitMQ, end to end with real processes
+	@bash scripts/ensure-rabbitmq.sh
+	@$(UV) run --no-sync pytest
+
+lint:
+	@$(UV) run --no-sync ruff check .
+	@$(UV) run --no-sync ruff format --check .
+
+typecheck:
+	@$(UV) run --no-sync mypy libs services dev
+
+schemas:  ## re-export the events' JSON Schemas after a contract change
+	@$(UV) run --no-sync python -m pagesmith_contracts.schemas --write libs/contracts/schemas
+
+pins:  ## pin every package (direct and transitive) in pyproject.toml, without download URLs
+	@$(UV) run --no-sync python scripts/pins.py
+
+clean:
+	rm -rf .pagesmith .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# `make run`: Pagesmith's four services through honcho, plus the local forge when GITHUB_TOKEN
+# is unset, the llm stub when OPENAI_API_KEY is unset, and a callback listener for the demo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+state=.pagesmith
+mkdir -p "$state"
+
+bash scripts/ensure-rabbitmq.sh
+
+processes=(gateway generator publisher notifier)
+if [ -z "${GATEWAY_SECRET:-}" ]; then
+  [ -s "$state/gateway-secret" ] || python3 -c 'import secrets; print(secrets.token_urlsafe(18))' > "$state/gateway-secret"
+  GATEWAY_SECRET=$(cat "$state/gateway-secret")
+fi
+export GATEWAY_SECRET
+export GATEWAY_PORT="${GATEWAY_PORT:-8000}"
+demo=""
+if [ -z "${GITHUB_TOKEN:-}" ]; then
+  processes+=(forge)
+  export FORGE_PORT="${FORGE_PORT:-8081}" FORGE_DATA_DIR="${FORGE_DATA_DIR:-$PWD/$state/forge}"
+  export FORGE_TOKEN="${FORGE_TOKEN:-forge-dev-token}"
+  export GITHUB_TOKEN="$FORGE_TOKEN" GITHUB_API_URL="http://127.0.0.1:$FORGE_PORT/api/v3"
+  demo="forge"
+fi
+if [ -z "${OPENAI_API_KEY:-}" ]; then
+  processes+=(llm-stub)
+  export LLM_STUB_PORT="${LLM_STUB_PORT:-8082}"
+  export OPENAI_API_KEY="llm-stub-key" OPENAI_BASE_URL="http://127.0.0.1:$LLM_STUB_PORT/v1"
+  demo="$demo llm-stub"
+fi
+if [ -n "$demo" ]; then
+  # The demo's caller is the listener on loopback: let callbacks reach it.
+  export PAGESMITH_ALLOW_PRIVATE_EGRESS="${PAGESMITH_ALLOW_PRIVATE_EGRESS:-1}"
+  processes+=(listener)
+fi
+
+csv=$(printf 'product,region,sales\nWidget,North,120.50\nGadget,South,80.25\nGizmo,West,200.00\n' | base64 -w0)
+cat <<MSG
+
+  Pagesmith is starting: ${processes[*]}
+  ${demo:+stand-ins in use:$demo (set GITHUB_TOKEN / OPENAI_API_KEY to use the real services)}
+
+  gateway   http://127.0.0.1:$GATEWAY_PORT/api/tasks   (probes: /healthz /readyz, metrics: /metrics)
+  secret    $GATEWAY_SECRET
+  ${demo:+callbacks are printed by the listener process (http://127.0.0.1:8787/evaluate)}
+
+  Submit a task (paste into another terminal):
+
+curl -s http://127.0.0.1:$GATEWAY_PORT/api/tasks -H 'Content-Type: application/json' -d '{
+  "email": "you@example.com", "secret": "$GATEWAY_SECRET", "task": "hello-pagesmith", "round": 1,
+  "nonce": "'\$(python3 -c 'import uuid; print(uuid.uuid4())')'",
+  "brief": "Publish a one-page site that reads data.csv and shows the total of its sales column in #total-sales.",
+  "checks": [{"js": "!!document.querySelector(\"#total-sales\")"}],
+  "evaluation_url": "http://127.0.0.1:8787/evaluate",
+  "attachments": [{"name": "data.csv", "url": "data:text/csv;base64,$csv"}]
+}'
+
+  Ctrl-C stops everything.
+
+MSG
+exec uv run --no-sync honcho -f Procfile start "${processes[@]}"
