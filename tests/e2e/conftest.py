@@ -30,7 +30,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
 async def stack(
     amqp_url: str, tmp_path: Path, receiver: CallbackReceiver, request: pytest.FixtureRequest
 ) -> AsyncIterator[Stack]:
+    marker = request.node.get_closest_marker("pages_build_seconds")
     s = Stack(amqp_url=amqp_url, tmp=tmp_path, receiver=receiver)
+    if marker is not None:
+        s.pages_build_seconds = float(marker.args[0])
     try:
         s.start()
         yield s

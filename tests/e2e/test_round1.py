@@ -30,8 +30,9 @@ README = "# Sales Summary\n\n## Summary\nSums data.csv.\n\n## License\nMIT\n"
 async def test_round1_task_is_published_and_called_back(stack: Stack) -> None:
     stack.script([draft({"index.html": INDEX, "README.md": README})])
     body = stack.task_body(
-        attachments=[{"name": "data.csv",
-                      "url": "data:text/csv;base64," + base64.b64encode(CSV).decode()}]
+        attachments=[
+            {"name": "data.csv", "url": "data:text/csv;base64," + base64.b64encode(CSV).decode()}
+        ]
     )
     started = time.monotonic()
     status, answer = stack.post_task(body)
@@ -44,7 +45,13 @@ async def test_round1_task_is_published_and_called_back(stack: Stack) -> None:
 
     # The seven fields, the request's values echoed unchanged, round an integer.
     assert set(callback) - {"_status"} == {
-        "email", "task", "round", "nonce", "repo_url", "commit_sha", "pages_url"
+        "email",
+        "task",
+        "round",
+        "nonce",
+        "repo_url",
+        "commit_sha",
+        "pages_url",
     }
     assert callback["email"] == body["email"]
     assert callback["task"] == body["task"]
@@ -80,8 +87,12 @@ async def test_round1_task_is_published_and_called_back(stack: Stack) -> None:
     assert (clone / "index.html").read_text() == INDEX
     assert (clone / "data.csv").read_bytes() == CSV
     assert (clone / ".nojekyll").exists()
-    log = subprocess.run(["git", "-C", str(clone), "log", "--format=%B", "-1"],
-                         check=True, capture_output=True, text=True).stdout
+    log = subprocess.run(
+        ["git", "-C", str(clone), "log", "--format=%B", "-1"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert "Pagesmith-Task:" in log
 
     # The model was asked once, with the brief and the check in its prompt, and no secrets.

@@ -65,31 +65,65 @@ class Stack:
         common = {"AMQP_URL": self.amqp_url, "PAGESMITH_LOG_LEVEL": "INFO"}
         p = self.ports
         specs: dict[str, tuple[str, dict[str, str], str]] = {
-            "forge": ("pagesmith-forge", {
-                "FORGE_PORT": str(p["forge"]), "FORGE_TOKEN": FORGE_TOKEN,
-                "FORGE_DATA_DIR": str(self.tmp / "forge"),
-                "FORGE_PAGES_BUILD_SECONDS": str(self.pages_build_seconds),
-            }, f"http://127.0.0.1:{p['forge']}/_forge/healthz"),
-            "llm-stub": ("pagesmith-llm-stub", {
-                "LLM_STUB_PORT": str(p["llm-stub"]), "LLM_STUB_KEY": STUB_KEY,
-            }, f"http://127.0.0.1:{p['llm-stub']}/_stub/healthz"),
-            "gateway": ("pagesmith-gateway", {
-                **common, "GATEWAY_SECRET": SECRET, "GATEWAY_PORT": str(p["gateway"]),
-                "GATEWAY_HOST": "127.0.0.1",
-            }, f"http://127.0.0.1:{p['gateway']}/readyz"),
-            "generator": ("pagesmith-generator", {
-                **common, "OPENAI_API_KEY": STUB_KEY, "OPENAI_BASE_URL": f"{self.stub}/v1",
-                "GENERATOR_MODEL": "gpt-4.1-mini", "GENERATOR_PORT": str(p["generator"]),
-            }, f"http://127.0.0.1:{p['generator']}/readyz"),
-            "publisher": ("pagesmith-publisher", {
-                **common, "GITHUB_TOKEN": FORGE_TOKEN, "GITHUB_API_URL": self.api,
-                "PUBLISHER_PORT": str(p["publisher"]),
-                "PUBLISHER_PAGES_POLL_INITIAL_SECONDS": "0.2",
-            }, f"http://127.0.0.1:{p['publisher']}/readyz"),
-            "notifier": ("pagesmith-notifier", {
-                **common, "NOTIFIER_PORT": str(p["notifier"]),
-                "PAGESMITH_ALLOW_PRIVATE_EGRESS": "1",
-            }, f"http://127.0.0.1:{p['notifier']}/readyz"),
+            "forge": (
+                "pagesmith-forge",
+                {
+                    "FORGE_PORT": str(p["forge"]),
+                    "FORGE_TOKEN": FORGE_TOKEN,
+                    "FORGE_DATA_DIR": str(self.tmp / "forge"),
+                    "FORGE_PAGES_BUILD_SECONDS": str(self.pages_build_seconds),
+                },
+                f"http://127.0.0.1:{p['forge']}/_forge/healthz",
+            ),
+            "llm-stub": (
+                "pagesmith-llm-stub",
+                {
+                    "LLM_STUB_PORT": str(p["llm-stub"]),
+                    "LLM_STUB_KEY": STUB_KEY,
+                },
+                f"http://127.0.0.1:{p['llm-stub']}/_stub/healthz",
+            ),
+            "gateway": (
+                "pagesmith-gateway",
+                {
+                    **common,
+                    "GATEWAY_SECRET": SECRET,
+                    "GATEWAY_PORT": str(p["gateway"]),
+                    "GATEWAY_HOST": "127.0.0.1",
+                },
+                f"http://127.0.0.1:{p['gateway']}/readyz",
+            ),
+            "generator": (
+                "pagesmith-generator",
+                {
+                    **common,
+                    "OPENAI_API_KEY": STUB_KEY,
+                    "OPENAI_BASE_URL": f"{self.stub}/v1",
+                    "GENERATOR_MODEL": "gpt-4.1-mini",
+                    "GENERATOR_PORT": str(p["generator"]),
+                },
+                f"http://127.0.0.1:{p['generator']}/readyz",
+            ),
+            "publisher": (
+                "pagesmith-publisher",
+                {
+                    **common,
+                    "GITHUB_TOKEN": FORGE_TOKEN,
+                    "GITHUB_API_URL": self.api,
+                    "PUBLISHER_PORT": str(p["publisher"]),
+                    "PUBLISHER_PAGES_POLL_INITIAL_SECONDS": "0.2",
+                },
+                f"http://127.0.0.1:{p['publisher']}/readyz",
+            ),
+            "notifier": (
+                "pagesmith-notifier",
+                {
+                    **common,
+                    "NOTIFIER_PORT": str(p["notifier"]),
+                    "PAGESMITH_ALLOW_PRIVATE_EGRESS": "1",
+                },
+                f"http://127.0.0.1:{p['notifier']}/readyz",
+            ),
         }
         cmd, env, ready = specs[name]
         return Proc(name, [command(cmd)], env, self.tmp / "logs" / f"{name}.log", ready)
@@ -146,7 +180,9 @@ class Stack:
 
     def post_task(self, body: dict[str, Any]) -> tuple[int, Any]:
         req = urllib.request.Request(
-            f"{self.gateway}/api/tasks", data=json.dumps(body).encode(), method="POST",
+            f"{self.gateway}/api/tasks",
+            data=json.dumps(body).encode(),
+            method="POST",
             headers={"Content-Type": "application/json"},
         )
         try:
@@ -156,14 +192,17 @@ class Stack:
             return e.code, json.loads(e.read() or b"null")
 
 
-def draft(files: dict[str, str], *, message: str = "Build the app", deleted: tuple[str, ...] = ()
-          ) -> dict[str, Any]:
+def draft(
+    files: dict[str, str], *, message: str = "Build the app", deleted: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """A SiteDraft answer for the stub to return."""
-    return {"content": {
-        "files": [{"path": p, "content": c} for p, c in files.items()],
-        "deleted": list(deleted),
-        "edited_attachments": [],
-        "commit_message": message,
-        "description": "A small sales summary page",
-        "assertions": [],
-    }}
+    return {
+        "content": {
+            "files": [{"path": p, "content": c} for p, c in files.items()],
+            "deleted": list(deleted),
+            "edited_attachments": [],
+            "commit_message": message,
+            "description": "A small sales summary page",
+            "assertions": [],
+        }
+    }

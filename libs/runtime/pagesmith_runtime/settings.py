@@ -14,5 +14,5 @@ class ServiceSettings(BaseSettings):
     amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", validation_alias="AMQP_URL")
     log_level: str = Field("INFO", validation_alias="PAGESMITH_LOG_LEVEL")
     shutdown_grace_seconds: float = Field(
-        8.0, validation_alias="PAGESMITH_SHUTDOWN_GRACE_SECONDS", ge=0, le=60
+        6.0, validation_alias="PAGESMITH_SHUTDOWN_GRACE_SECONDS", ge=0, le=60
     )
