@@ -1,16 +1,19 @@
 # Pagesmith: `make run` runs it, `make test` tests it. Both set themselves up first.
 SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
-UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv on PATH, else uv as installed by `make setup` into this Python (`python3 -m uv`).
+UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: setup run test lint typecheck schemas pins clean
+.PHONY: setup run test lint typecheck schemas pins bench clean
 
 setup:  ## install uv (from PyPI) if missing, then the whole workspace; safe to repeat
-	@command -v uv >/dev/null 2>&1 || test -x "$(UV)" || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet --break-system-packages uv
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
+		|| python3 -m pip install --quiet uv \
+		|| python3 -m pip install --quiet --user --break-system-packages uv
 	@$(UV) sync --all-packages --quiet
 
 run: setup  ## the four services (+ local stand-ins when GITHUB_TOKEN / OPENAI_API_KEY are unset)
-	@PATH="$(dir $(UV)):$$PATH" bash scripts/run.sh
+	@UV="$(UV)" bash scripts/run.sh
 
 test: setup  ## the whole suite: unit, integration on RabbitMQ, end to end with real processes
 	@bash scripts/ensure-rabbitmq.sh
@@ -31,3 +34,7 @@ pins:  ## pin every package (direct and transitive) in pyproject.toml, without d
 
 clean:
 	rm -rf .pagesmith .pytest_cache .ruff_cache .mypy_cache
+
+bench: setup  ## gateway ack latency and POST-to-callback time on real processes
+	@bash scripts/ensure-rabbitmq.sh
+	@$(UV) run --no-sync python -m bench.latency

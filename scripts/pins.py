@@ -14,12 +14,28 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def resolved() -> list[str]:
     out = subprocess.run(
-        ["uv", "export", "--format", "requirements-txt", "--no-hashes", "--all-packages",
-         "--no-emit-workspace", "--no-header", "--no-annotate", "--all-groups"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
+        [
+            "uv",
+            "export",
+            "--format",
+            "requirements-txt",
+            "--no-hashes",
+            "--all-packages",
+            "--no-emit-workspace",
+            "--no-header",
+            "--no-annotate",
+            "--all-groups",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
-    pins = [line.strip() for line in out.splitlines()
-            if line.strip() and not line.startswith(("#", "-e", " "))]
+    pins = [
+        line.strip()
+        for line in out.splitlines()
+        if line.strip() and not line.startswith(("#", "-e", " "))
+    ]
     return sorted(set(pins), key=str.lower)
 
 

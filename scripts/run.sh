@@ -59,4 +59,4 @@ curl -s http://127.0.0.1:$GATEWAY_PORT/api/tasks -H 'Content-Type: application/j
   Ctrl-C stops everything.
 
 MSG
-exec uv run --no-sync honcho -f Procfile start "${processes[@]}"
+exec ${UV:-uv} run --no-sync honcho -f Procfile start "${processes[@]}"

@@ -24,3 +24,8 @@ def create_vhost(prefix: str = "pagesmith-test") -> tuple[str, str]:
 
 def delete_vhost(vhost: str) -> None:
     _ctl("delete_vhost", vhost)
+
+
+def close_all_connections(vhost: str, reason: str = "test: connection dropped") -> None:
+    """Force-close every client connection of a vhost, as a broker failover would."""
+    _ctl("close_all_connections", "-p", vhost, reason)

@@ -44,6 +44,7 @@ class Stack:
     pages_build_seconds: float = 0.3
     procs: dict[str, Proc] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
+    extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def gateway(self) -> str:
@@ -126,6 +127,7 @@ class Stack:
             ),
         }
         cmd, env, ready = specs[name]
+        env = {**env, **self.extra_env.get(name, {})}
         return Proc(name, [command(cmd)], env, self.tmp / "logs" / f"{name}.log", ready)
 
     def start(self, *names: str) -> Stack:

@@ -47,6 +47,17 @@ def work_queue_arguments(spec: QueueSpec) -> FieldTable:
     }
 
 
+async def declare_work_queue(channel: AbstractChannel, spec: QueueSpec) -> AbstractQueue:
+    """Declare a consumer's queue on its own channel (same arguments, so idempotent).
+
+    A robust channel restores only queues declared on it, and with them their consumers: a
+    queue fetched with `get_queue(ensure=False)` would stay silent after a reconnect.
+    """
+    return await channel.declare_queue(
+        spec.name, durable=True, arguments=work_queue_arguments(spec)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Topology:
     exchange: AbstractExchange
