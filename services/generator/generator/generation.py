@@ -85,6 +85,29 @@ def merge(base: SiteDraft, patch: SiteDraft) -> SiteDraft:
     )
 
 
+def _redacted(message: Message, scanner: SecretScanner) -> Message:
+    """The assistant message with credential-like strings replaced, tool arguments included."""
+    out = dict(message)
+    if isinstance(out.get("content"), str):
+        out["content"] = scanner.redact(out["content"])
+    if out.get("tool_calls"):
+        out["tool_calls"] = [
+            {
+                **c,
+                "function": {
+                    **c["function"],
+                    "arguments": scanner.redact(c["function"]["arguments"]),
+                },
+            }
+            if isinstance(c, dict)
+            and isinstance(c.get("function"), dict)
+            and isinstance(c["function"].get("arguments"), str)
+            else c
+            for c in out["tool_calls"]
+        ]
+    return out
+
+
 @dataclass
 class Generation:
     """Draft, check, repair: the best candidate within the attempts and the budget wins."""
@@ -148,7 +171,8 @@ class Generation:
                 messages, tools=specs, budget=self.budget, allow_tools=allow
             )
             self.usage.add(reply.usage)
-            messages.append(reply.message)
+            # What the model wrote goes back to it in later rounds: never with a secret in it.
+            messages.append(_redacted(reply.message, self.scanner))
             if not reply.tool_calls:
                 if reply.draft is None:
                     raise DraftFailed("the model answered without a draft")
