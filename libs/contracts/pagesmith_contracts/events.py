@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import posixpath
 import re
 import unicodedata
@@ -48,7 +49,10 @@ B64Bytes = Annotated[
 
 def task_id_for(email: str, task: str, round: int, nonce: str) -> str:
     """The same request always gets the same id, so retries and redeliveries are recognised."""
-    return str(uuid.uuid5(_TASK_NS, "\x1f".join((email, task, str(round), nonce))))
+    # A JSON array keeps the values apart whatever they contain; a separator character would
+    # let ("a\x1f1", 1, "n") and ("a", 1, "1\x1fn") share an id.
+    key = json.dumps([email, task, round, nonce], ensure_ascii=False, separators=(",", ":"))
+    return str(uuid.uuid5(_TASK_NS, key))
 
 
 def repo_key_for(email: str, task: str) -> str:
@@ -57,15 +61,25 @@ def repo_key_for(email: str, task: str) -> str:
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_MAX_NAME = 120
 
 
 def safe_file_name(name: str) -> str:
     """Reduce an untrusted name to a safe base name ('' when nothing usable is left)."""
     base = posixpath.basename(name.replace("\\", "/").strip())
-    base = unicodedata.normalize("NFKC", base)
-    base = _UNSAFE.sub("-", base).strip("-")
-    base = base.lstrip(".")
-    return base[:120]
+    # Accents fold to ASCII ("données" → "donnees"); anything else unsafe becomes "-".
+    base = "".join(c for c in unicodedata.normalize("NFKD", base) if not unicodedata.combining(c))
+    base = _UNSAFE.sub("-", base)
+    stem, _, ext = base.rpartition(".")
+    if stem.strip(".") and not stem.strip("-.") and ext.strip("-"):
+        # "日本.txt" keeps its extension, which decides how Pages serves it.
+        base = f"file.{ext}"
+    base = base.strip("-.")
+    if len(base) > _MAX_NAME:
+        stem, dot, ext = base.rpartition(".")
+        keep = len(ext) + 1 if dot and stem and len(ext) <= 16 else 0
+        base = base[: _MAX_NAME - keep].rstrip("-.") + (base[-keep:] if keep else "")
+    return base
 
 
 class Check(BaseModel):

@@ -5,7 +5,7 @@ from .consumer import Dispatcher, Handler
 from .errors import PermanentError, TransientError
 from .metrics import RuntimeMetrics
 from .ops import add_ops_routes, create_ops_app
-from .service import ConsumerService, Runtime, run_service
+from .service import ConsumerService, Readiness, Runtime, run_service
 from .settings import ServiceSettings
 from .telemetry import Telemetry, server_tracing_middleware, setup_logging, setup_telemetry
 from .topology import (
@@ -32,6 +32,7 @@ __all__ = [
     "PermanentError",
     "Publish",
     "QueueSpec",
+    "Readiness",
     "Runtime",
     "RuntimeMetrics",
     "ServiceSettings",

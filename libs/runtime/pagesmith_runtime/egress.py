@@ -16,22 +16,52 @@ from aiohttp.resolver import ThreadedResolver
 
 from .errors import PermanentError
 
-# Cloud metadata endpoints that are not covered by the private ranges.
-_METADATA = {ipaddress.ip_address("100.100.100.200"), ipaddress.ip_address("fd00:ec2::254")}
+# Cloud metadata and host endpoints, whether or not a private range already covers them:
+# AWS/GCP/Azure, Alibaba, Oracle, Azure's wire server (a public address), AWS over IPv6.
+_METADATA = frozenset(
+    ipaddress.ip_address(a)
+    for a in (
+        "169.254.169.254",
+        "100.100.100.200",
+        "192.0.0.192",
+        "168.63.129.16",
+        "fd00:ec2::254",
+    )
+)
+# IPv6 forms that carry an IPv4 address a gateway may translate to (RFC 6052, RFC 4291 §2.5.5.1).
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
 class EgressRefused(PermanentError):
     """The target is not a public internet address and private egress is off."""
 
 
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in _NAT64 or ip in _IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)
+    return None
+
+
 def is_public_address(address: str) -> bool:
-    """True for globally routable unicast addresses; IPv4-mapped IPv6 is judged as IPv4."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip in _METADATA:
-        return False
-    return ip.is_global and not ip.is_multicast
+    """True for globally routable unicast addresses.
+
+    IPv6 that embeds an IPv4 address (mapped, 6to4, NAT64, compatible) is judged by that address.
+    """
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(
+        address.split("%", 1)[0]
+    )
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.is_site_local:
+            return False
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            ip = embedded
+    return ip not in _METADATA and ip.is_global and not ip.is_multicast
 
 
 def check_url(url: str, *, allow_private: bool) -> None:

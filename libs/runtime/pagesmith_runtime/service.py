@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import structlog
+from aio_pika.abc import AbstractConnection
 from aiohttp import web
 from pagesmith_contracts import Stage
 from prometheus_client import CollectorRegistry
@@ -21,7 +22,7 @@ from .metrics import RuntimeMetrics
 from .ops import create_ops_app
 from .settings import ServiceSettings
 from .telemetry import Telemetry, setup_logging, setup_telemetry
-from .topology import QueueSpec, declare_topology
+from .topology import QueueSpec, declare_topology, declare_work_queue
 
 D = TypeVar("D")
 log = structlog.get_logger(__name__)
@@ -50,6 +51,23 @@ class ConsumerService(Generic[D]):
     ops_host: str = "0.0.0.0"
 
 
+@dataclass(slots=True)
+class Readiness:
+    """/readyz: consuming, over a connection that is up right now.
+
+    A robust connection is not `is_closed` while it reconnects; `connected` is cleared then.
+    """
+
+    connection: AbstractConnection | None = None
+    consuming: bool = False
+
+    def __call__(self) -> bool:
+        conn = self.connection
+        return (
+            self.consuming and conn is not None and not conn.is_closed and conn.connected.is_set()
+        )
+
+
 def run_service(service: ConsumerService[D]) -> None:
     """Block until SIGTERM or SIGINT, then stop consuming and exit within the grace period."""
     setup_logging(service.stage, service.settings.log_level)
@@ -65,12 +83,7 @@ async def _serve(service: ConsumerService[D]) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
-    state: dict[str, object] = {}
-
-    def ready() -> bool:
-        conn = state.get("connection")
-        return bool(state.get("consuming")) and conn is not None and not conn.is_closed  # type: ignore[attr-defined]
-
+    ready = Readiness()
     ops = web.AppRunner(create_ops_app(registry=registry, ready=ready), access_log=None)
     await ops.setup()
     await web.TCPSite(ops, service.ops_host, service.ops_port).start()
@@ -86,7 +99,7 @@ async def _serve(service: ConsumerService[D]) -> None:
         await ops.cleanup()
         return
     connection = connect_task.result()
-    state["connection"] = connection
+    ready.connection = connection
     try:
         publish_channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         topology = await declare_topology(publish_channel)
@@ -102,14 +115,14 @@ async def _serve(service: ConsumerService[D]) -> None:
             )
             consume_channel = await connection.channel()
             await consume_channel.set_qos(prefetch_count=service.prefetch)
-            queue = await consume_channel.get_queue(service.queue.name, ensure=False)
+            queue = await declare_work_queue(consume_channel, service.queue)
             tag = await queue.consume(dispatcher.on_message)
-            state["consuming"] = True
+            ready.consuming = True
             log.info("consuming", queue=service.queue.name, prefetch=service.prefetch)
             await stop.wait()
 
             log.info("stopping: no new deliveries", inflight=len(dispatcher.inflight))
-            state["consuming"] = False
+            ready.consuming = False
             await queue.cancel(tag)
             await _drain(dispatcher, service.settings.shutdown_grace_seconds)
     finally:

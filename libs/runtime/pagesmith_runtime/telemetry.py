@@ -43,8 +43,11 @@ def setup_telemetry(service: str, *, exporter: SpanExporter | None = None) -> Te
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     instrumentor = AioPikaInstrumentor()
-    if not instrumentor.is_instrumented_by_opentelemetry:
-        instrumentor.instrument(tracer_provider=provider)
+    # The instrumentation keeps the tracer of its first `instrument()` call; a later set-up (each
+    # test brings its own exporter) must re-bind it, or its spans go to a stale provider.
+    if instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.uninstrument()
+    instrumentor.instrument(tracer_provider=provider)
     return Telemetry(tracer_provider=provider)
 
 
@@ -99,7 +102,7 @@ def setup_logging(service: str, level: str = "INFO") -> None:
 _UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
-def server_tracing_middleware(tracer_provider: TracerProvider | None = None) -> Any:
+def server_tracing_middleware(tracer_provider: trace.TracerProvider | None = None) -> Any:
     """aiohttp middleware whose SERVER span is the root of a task's trace.
 
     Written here rather than taken from the contrib package: its middleware only works after

@@ -16,5 +16,8 @@ class CallbackResult:
 
 class CallbackPort(Protocol):
     async def post(self, url: str, payload: dict[str, Any], *, timeout: float) -> CallbackResult:
-        """POST the payload as JSON once; never raises for HTTP or network failures."""
+        """POST the payload as JSON once; never raises for HTTP or network failures.
+
+        Raises PermanentError (EgressRefused among them) for a URL it must or can never call.
+        """
         ...

@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+from pagesmith_runtime import PermanentError
 from pagesmith_runtime.egress import EgressRefused, check_url, guarded_connector_kwargs
 
 from ..ports import CallbackResult
+
+# The caller's answer only feeds a log line and an error reason; never read an unbounded body.
+DETAIL_BYTES = 4096
 
 
 class HttpCallback:
@@ -26,10 +30,14 @@ class HttpCallback:
                 allow_redirects=False,
                 timeout=aiohttp.ClientTimeout(total=timeout),
             ) as response:
-                text = await response.text(errors="replace")
+                body = await _read_head(response, DETAIL_BYTES)
+                text = body.decode("utf-8", errors="replace")
                 return CallbackResult(status=response.status, detail=text[:500])
         except EgressRefused:
             raise
+        except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as exc:
+            # e.g. "http://127.1/": aiohttp refuses legacy IPv4 forms, and will every time.
+            raise PermanentError(f"invalid callback URL: {exc}") from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             cause = exc.__cause__ or exc.__context__
             if isinstance(cause, EgressRefused):
@@ -37,9 +45,14 @@ class HttpCallback:
             return CallbackResult(status=None, detail=f"{type(exc).__name__}: {exc}"[:500])
 
 
+async def _read_head(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    body = b""
+    while len(body) < limit and (chunk := await response.content.read(limit - len(body))):
+        body += chunk
+    return body
+
+
 def new_session(*, allow_private: bool) -> aiohttp.ClientSession:
     """A session whose every DNS lookup goes through the egress guard."""
     connector = aiohttp.TCPConnector(**guarded_connector_kwargs(allow_private=allow_private))
-    return aiohttp.ClientSession(
-        connector=connector, headers={"User-Agent": "pagesmith-notifier"}
-    )
+    return aiohttp.ClientSession(connector=connector, headers={"User-Agent": "pagesmith-notifier"})

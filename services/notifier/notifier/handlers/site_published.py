@@ -18,12 +18,17 @@ from ..settings import NotifierSettings
 log = structlog.get_logger(__name__)
 
 
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class Deps:
     settings: NotifierSettings
     callback: CallbackPort
     metrics: NotifierMetrics
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    clock: Callable[[], datetime] = _utcnow
 
 
 def callback_payload(event: SitePublishedV1) -> dict[str, object]:
@@ -51,7 +56,7 @@ async def handle_site_published(event: SitePublishedV1, deps: Deps) -> Sequence[
     attempt = 0
     while True:
         attempt += 1
-        left = task.seconds_left()
+        left = task.seconds_left(deps.clock())
         timeout = max(1.0, min(deps.settings.attempt_timeout_seconds, left))
         result = await deps.callback.post(task.evaluation_url, payload, timeout=timeout)
         if result.status is not None and 200 <= result.status < 300:
@@ -63,19 +68,24 @@ async def handle_site_published(event: SitePublishedV1, deps: Deps) -> Sequence[
             # The caller answers 400 when a field does not match: the same payload keeps failing.
             raise PermanentError(f"caller answered {result.status}: {result.detail}")
         deps.metrics.attempts.labels(outcome="retry").inc()
-        left = task.seconds_left()
+        left = task.seconds_left(deps.clock())
         if left <= delay:
             deps.metrics.tasks.labels(round=str(task.round), outcome="late").inc()
             raise PermanentError(
                 f"no 200 from the caller before the deadline after {attempt} attempts "
                 f"(last: {result.status or result.detail})"
             )
-        log.warning("callback not accepted; retrying", attempt=attempt, status=result.status,
-                    detail=result.detail[:200], retry_in=delay)
+        log.warning(
+            "callback not accepted; retrying",
+            attempt=attempt,
+            status=result.status,
+            detail=result.detail[:200],
+            retry_in=delay,
+        )
         await deps.sleep(delay)
         delay = min(delay * 2, deps.settings.max_backoff_seconds)
 
-    elapsed = (datetime.now(UTC) - task.received_at).total_seconds()
+    elapsed = (deps.clock() - task.received_at).total_seconds()
     deps.metrics.time_to_callback.observe(elapsed)
     outcome = "degraded" if event.degraded else "notified"
     deps.metrics.tasks.labels(round=str(task.round), outcome=outcome).inc()
