@@ -20,8 +20,10 @@ async def test_services_resume_after_connections_are_dropped(stack: Stack) -> No
     close_all_connections(vhost)
     # Ready again once each robust connection and its consumer are back.
     deadline = time.monotonic() + 60
-    urls = [f"http://127.0.0.1:{stack.ports[n]}/readyz" for n in
-            ("gateway", "generator", "publisher", "notifier")]
+    urls = [
+        f"http://127.0.0.1:{stack.ports[n]}/readyz"
+        for n in ("gateway", "generator", "publisher", "notifier")
+    ]
     while not all(http_ok(u) for u in urls):
         assert time.monotonic() < deadline, stack.logs()
         await asyncio.sleep(0.2)

@@ -172,3 +172,25 @@ async def test_round2_unchanged_readme_still_gets_the_change(
     assert isinstance(site, SiteGeneratedV1)
     readme = {f.path: f.content for f in site.files}["README.md"].decode()
     assert readme.startswith(same.rstrip()) and "## Round 2" in readme
+
+
+async def test_round2_edits_keep_each_files_git_mode(openai_script: Any, make_deps: Any) -> None:
+    script = SiteFile(path="build.sh", content=b"#!/bin/sh\necho one\n", mode="100755")
+    readme = SiteFile(path="README.md", content=b"# Sales\n", mode="100755")
+    openai_script.add(chat(draft({"index.html": INDEX_V2, "build.sh": "#!/bin/sh\necho two\n"})))
+    site = (
+        await handle_repo_checked_out(checked_out((*CURRENT[2:], script, readme)), make_deps())
+    )[0]
+    assert isinstance(site, SiteGeneratedV1)
+    modes = {f.path: f.mode for f in site.files}
+    assert modes == {"index.html": "100644", "build.sh": "100755", "README.md": "100755"}
+
+
+async def test_degraded_round2_keeps_the_readmes_git_mode(
+    openai_script: Any, make_deps: Any
+) -> None:
+    readme = SiteFile(path="README.md", content=b"# Sales\n", mode="100755")
+    openai_script.add(chat(refusal="no"))
+    site = (await handle_repo_checked_out(checked_out((*CURRENT[2:], readme)), make_deps()))[0]
+    assert isinstance(site, SiteGeneratedV1) and site.degraded
+    assert [(f.path, f.mode) for f in site.files] == [("README.md", "100755")]

@@ -194,7 +194,13 @@ async def site_for_round2(event: RepoCheckedOutV1, deps: Deps) -> SiteGeneratedV
         )
     _count(deps, 2, "repaired" if generation.repairs else "ok")
     final = best.built.files
-    changed = tuple(SiteFile(path=p, content=c) for p, c in final.items() if current.get(p) != c)
+    # An edited file keeps its git mode: an executable script stays executable.
+    modes = {f.path: f.mode for f in event.files}
+    changed = tuple(
+        SiteFile(path=p, content=c, mode=modes.get(p, "100644"))
+        for p, c in final.items()
+        if current.get(p) != c
+    )
     deleted = tuple(sorted(p for p in current if p not in final))
     return _emit(
         event, deps, best, changed, deleted, generation.usage.snapshot(), _pages_build(final)
@@ -286,7 +292,13 @@ def _degraded2(
         year=task.received_at.year,
         holder=deps.settings.license_holder,
     )
-    changed = tuple(f for f in files if current.get(f.path) != f.content)
+    modes = {f.path: f.mode for f in event.files}
+    # An edited file keeps its git mode: an executable script stays executable.
+    changed = tuple(
+        f.model_copy(update={"mode": modes.get(f.path, f.mode)})
+        for f in files
+        if current.get(f.path) != f.content
+    )
     return SiteGeneratedV1(
         source=SOURCE,
         subject=task.task_id,
