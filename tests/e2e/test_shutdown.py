@@ -39,7 +39,7 @@ async def wait_until(predicate, timeout: float = 30.0) -> None:  # type: ignore[
 
 async def test_generator_sigterm_mid_generation_requeues(stack: Stack) -> None:
     # The first model call hangs past the grace period; the retry after restart answers at once.
-    stack.script([{**draft({"index.html": INDEX}), "delay": 60}, draft({"index.html": INDEX})])
+    stack.script([{**draft({"index.html": INDEX}), "delay": 20}, draft({"index.html": INDEX})])
     assert stack.post_task(stack.task_body())[0] == 200
     await wait_until(lambda: len(stack.stub_requests()) >= 1)
     sigterm_and_time(stack, "generator")

@@ -109,8 +109,21 @@ def _file_entry(item_schema: object, root: dict[str, Any], path: str, content: s
     return entry
 
 
+_ELEMENT_ID = re.compile(r"(?<![\w&/])#([A-Za-z][\w-]{0,63})")
+
+
+def _named_elements(brief: str) -> str:
+    """One element per `#id` the brief names, so a demo page has the ids a check looks for."""
+    ids = list(dict.fromkeys(_ELEMENT_ID.findall(brief)))[:20]
+    if not ids:
+        return ""
+    items = "".join(f'\n      <li><code>#{i}</code>: <span id="{i}">demo</span></li>' for i in ids)
+    return f"\n    <h2>Elements the brief names</h2>\n    <ul>{items}\n    </ul>"
+
+
 def demo_page(brief: str) -> str:
     shown = html.escape(brief) if brief else "(no brief found in the request)"
+    named = _named_elements(brief)
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -131,7 +144,7 @@ def demo_page(brief: str) -> str:
     <p class="note" id="llm-stub-note">This page came from the llm stub's demo answer:
       no script matched the request, so no model wrote it.</p>
     <h2>The brief</h2>
-    <pre id="brief">{shown}</pre>
+    <pre id="brief">{shown}</pre>{named}
   </main>
 </body>
 </html>
