@@ -6,7 +6,7 @@ from .errors import PermanentError, TransientError
 from .metrics import RuntimeMetrics
 from .ops import add_ops_routes, create_ops_app
 from .service import ConsumerService, Readiness, Runtime, run_service
-from .settings import ServiceSettings
+from .settings import ServiceSettings, load_settings
 from .telemetry import Telemetry, server_tracing_middleware, setup_logging, setup_telemetry
 from .topology import (
     DELIVERY_LIMIT,
@@ -43,6 +43,7 @@ __all__ = [
     "connect",
     "create_ops_app",
     "declare_topology",
+    "load_settings",
     "run_service",
     "server_tracing_middleware",
     "setup_logging",

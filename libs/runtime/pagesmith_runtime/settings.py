@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import sys
+from typing import TypeVar
+
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -16,3 +19,21 @@ class ServiceSettings(BaseSettings):
     shutdown_grace_seconds: float = Field(
         6.0, validation_alias="PAGESMITH_SHUTDOWN_GRACE_SECONDS", ge=0, le=60
     )
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load_settings(cls: type[S], command: str) -> S:
+    """Build settings from the environment, or exit with a message naming the bad variables.
+
+    pydantic's own message would echo the values it read, secrets included.
+    """
+    try:
+        return cls()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+            for e in exc.errors(include_input=False, include_url=False, include_context=False)
+        )
+        sys.exit(f"{command}: bad settings: {problems}")

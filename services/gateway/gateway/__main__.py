@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import structlog
 from aiohttp import web
-from pagesmith_runtime import setup_logging, setup_telemetry
+from pagesmith_runtime import load_settings, setup_logging, setup_telemetry
 
 from .app import create_app
 from .settings import GatewaySettings
 
 
 def main() -> None:
-    settings = GatewaySettings()  # read from the environment
+    settings = load_settings(GatewaySettings, "pagesmith-gateway")
     setup_logging("gateway", settings.log_level)
     telemetry = setup_telemetry("pagesmith-gateway")
     app = create_app(settings, tracer_provider=telemetry.tracer_provider)

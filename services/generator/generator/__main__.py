@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from pagesmith_runtime import GENERATOR, ConsumerService, run_service
+from pagesmith_runtime import GENERATOR, ConsumerService, load_settings, run_service
 
 from .app import HANDLERS, make_deps
 from .settings import GeneratorSettings
@@ -14,7 +14,7 @@ from .settings import GeneratorSettings
 def main() -> None:
     # The SDK's HTTP client logs every request at INFO; our own log line per call is enough.
     logging.getLogger("httpx2").setLevel(logging.WARNING)
-    settings = GeneratorSettings()  # OPENAI_API_KEY and the rest come from the environment
+    settings = load_settings(GeneratorSettings, "pagesmith-generator")
     run_service(
         ConsumerService(
             stage="generator",

@@ -23,6 +23,7 @@ from .deps import Deps
 from .draft import SiteDraft
 from .generation import Built, Candidate, Generation
 from .paths import InvalidPath, check_path
+from .ports import Message
 from .prompt import PromptLimits, round1_messages, round2_messages
 from .site import (
     CODE_OWNED,
@@ -117,17 +118,11 @@ async def site_for_round1(event: TaskSubmittedV1, deps: Deps) -> SiteGeneratedV1
         return Built(files, _dropped_notes(assembled.dropped))
 
     generation = _generation(deps, budget, toolbox, facts, event, build)
-    try:
-        if budget.expired():
-            raise TransientError("no time left in the generation budget")
-        best = await generation.run(round1_messages(event, facts, _limits(deps), toolbox.specs()))
-    except (TransientError, PermanentError) as exc:
-        return _degraded1(event, deps, _reason(exc, deps), generation.usage.snapshot())
-    except Exception as exc:
-        log.exception("generation crashed; degrading")
-        return _degraded1(
-            event, deps, f"internal error ({type(exc).__name__})", generation.usage.snapshot()
-        )
+    best = await _run(
+        generation, deps, lambda: round1_messages(event, facts, _limits(deps), toolbox.specs())
+    )
+    if isinstance(best, str):
+        return _degraded1(event, deps, best, generation.usage.snapshot())
     _count(deps, 1, "repaired" if generation.repairs else "ok")
     return _emit(
         event,
@@ -181,17 +176,11 @@ async def site_for_round2(event: RepoCheckedOutV1, deps: Deps) -> SiteGeneratedV
         return Built(files, _dropped_notes(assembled.dropped))
 
     generation = _generation(deps, budget, toolbox, facts, event, build)
-    try:
-        if budget.expired():
-            raise TransientError("no time left in the generation budget")
-        best = await generation.run(round2_messages(event, facts, _limits(deps), toolbox.specs()))
-    except (TransientError, PermanentError) as exc:
-        return _degraded2(event, deps, _reason(exc, deps), generation.usage.snapshot())
-    except Exception as exc:
-        log.exception("generation crashed; degrading")
-        return _degraded2(
-            event, deps, f"internal error ({type(exc).__name__})", generation.usage.snapshot()
-        )
+    best = await _run(
+        generation, deps, lambda: round2_messages(event, facts, _limits(deps), toolbox.specs())
+    )
+    if isinstance(best, str):
+        return _degraded2(event, deps, best, generation.usage.snapshot())
     _count(deps, 2, "repaired" if generation.repairs else "ok")
     final = best.built.files
     # An edited file keeps its git mode: an executable script stays executable.
@@ -350,3 +339,18 @@ def _dropped_notes(dropped: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
         else f"`{path}` must not be committed: {reason}."
         for path, reason in dropped
     )
+
+
+async def _run(
+    generation: Generation, deps: Deps, make_messages: Callable[[], list[Message]]
+) -> Candidate | str:
+    """The best candidate, or the reason generation failed for good (then: degrade)."""
+    try:
+        if generation.budget.expired():
+            raise TransientError("no time left in the generation budget")
+        return await generation.run(make_messages())
+    except (TransientError, PermanentError) as exc:
+        return _reason(exc, deps)
+    except Exception as exc:
+        log.exception("generation crashed; degrading")
+        return f"internal error ({type(exc).__name__})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from pagesmith_runtime import NOTIFIER, ConsumerService, Runtime, run_service
+from pagesmith_runtime import NOTIFIER, ConsumerService, Runtime, load_settings, run_service
 
 from .adapters.callback import HttpCallback, new_session
 from .app import HANDLERS
@@ -15,7 +15,7 @@ from .settings import NotifierSettings
 
 
 def main() -> None:
-    settings = NotifierSettings()
+    settings = load_settings(NotifierSettings, "pagesmith-notifier")
 
     @asynccontextmanager
     async def make_deps(runtime: Runtime) -> AsyncIterator[Deps]:

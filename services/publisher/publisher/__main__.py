@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
 import aiohttp
 from opentelemetry.instrumentation.aiohttp_client import create_trace_config
-from pagesmith_runtime import PUBLISHER, ConsumerService, Runtime, run_service
-from pydantic import ValidationError
+from pagesmith_runtime import PUBLISHER, ConsumerService, Runtime, load_settings, run_service
 
 from .adapters.github import GitHubAdapter
 from .adapters.site import SiteHttpProbe
@@ -48,14 +46,7 @@ async def make_deps(settings: PublisherSettings, runtime: Runtime) -> AsyncItera
 
 
 def main() -> None:
-    try:
-        settings = PublisherSettings()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-            for e in exc.errors(include_input=False, include_url=False)
-        )
-        sys.exit(f"pagesmith-publisher: bad settings: {problems}")
+    settings = load_settings(PublisherSettings, "pagesmith-publisher")
     run_service(
         ConsumerService(
             stage="publisher",
