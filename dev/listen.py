@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -27,7 +28,19 @@ class Handler(BaseHTTPRequestHandler):
         pass  # the callback itself is printed above; the access line adds nothing
 
 
-if __name__ == "__main__":
+def main() -> None:
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 8787
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    except OSError as exc:
+        # Someone else listens there already (your own caller): stay out of the way, but stay
+        # up, since a process runner stops everything when one process exits.
+        print(f"port {port} is taken ({exc.strerror}); not listening", flush=True)
+        threading.Event().wait()
+        return
     print(f"listening for callbacks on http://127.0.0.1:{port}/evaluate", flush=True)
-    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -29,11 +29,10 @@ if [ -z "${OPENAI_API_KEY:-}" ]; then
   export OPENAI_API_KEY="llm-stub-key" OPENAI_BASE_URL="http://127.0.0.1:$LLM_STUB_PORT/v1"
   demo="$demo llm-stub"
 fi
-if [ -n "$demo" ]; then
-  # The demo's caller is the listener on loopback: let callbacks reach it.
-  export PAGESMITH_ALLOW_PRIVATE_EGRESS="${PAGESMITH_ALLOW_PRIVATE_EGRESS:-1}"
-  processes+=(listener)
-fi
+# make run is a local runner: its callers (the listener below, or yours) live on loopback, so
+# callbacks may go there unless you say otherwise. Deployments keep the guard's default (off).
+export PAGESMITH_ALLOW_PRIVATE_EGRESS="${PAGESMITH_ALLOW_PRIVATE_EGRESS:-1}"
+processes+=(listener)
 
 csv=$(printf 'product,region,sales\nWidget,North,120.50\nGadget,South,80.25\nGizmo,West,200.00\n' | base64 -w0)
 cat <<MSG
@@ -43,7 +42,8 @@ cat <<MSG
 
   gateway   http://127.0.0.1:$GATEWAY_PORT/api/tasks   (probes: /healthz /readyz, metrics: /metrics)
   secret    $GATEWAY_SECRET
-  ${demo:+callbacks are printed by the listener process (http://127.0.0.1:8787/evaluate)}
+  callbacks to http://127.0.0.1:8787/evaluate are printed by the listener process
+  private egress (loopback callbacks) is ${PAGESMITH_ALLOW_PRIVATE_EGRESS/1/allowed}
 
   Submit a task (paste into another terminal):
 
