@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 
 import aio_pika
 import structlog
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
+from aio_pika.connection import make_url
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS, DeliveryError
 from pagesmith_contracts import Event
 from pamqp.commands import Basic
@@ -26,11 +28,19 @@ async def connect(
     """Open a robust connection, retrying with backoff while the broker is unreachable."""
     delay = 0.5
     while True:
+        # Built here rather than by connect_robust(): a first attempt that fails or is cancelled
+        # leaves a reconnect task behind, which only closing this object stops.
+        connection = aio_pika.RobustConnection(
+            make_url(url), client_properties={"connection_name": name}
+        )
         try:
-            return await aio_pika.connect_robust(
-                url, client_properties={"connection_name": name}, timeout=10
-            )
-        except (TimeoutError, *CONNECTION_EXCEPTIONS, OSError) as exc:
+            await connection.connect(timeout=10)
+            return connection
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(connection.close())
+            if not isinstance(exc, (TimeoutError, *CONNECTION_EXCEPTIONS, OSError)):
+                raise
             if stop is not None and stop.is_set():
                 raise
             log.warning("broker unreachable, retrying", error=str(exc), retry_in=delay)

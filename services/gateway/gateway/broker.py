@@ -53,6 +53,9 @@ def broker_ctx(
         opener = asyncio.create_task(_open(link, settings))
         yield
         opener.cancel()
+        # Let the opener close a half-open connection: left alone, aio-pika's reconnect task
+        # swallows cancellation and outlives the app.
+        await asyncio.wait({opener}, timeout=5)
         if link.connection is not None:
             # A broker that vanished mid-close must not hold the shutdown hostage.
             with contextlib.suppress(asyncio.TimeoutError):
