@@ -26,7 +26,10 @@ from tests.support.procs import free_port
 from tests.support.receiver import CallbackReceiver
 from tests.support.stack import Stack, draft, http_json
 
-INDEX = "<!doctype html><html><head><title>Bench</title></head><body><h1 id=x>ok</h1></body></html>"
+INDEX = (
+    "<!doctype html><html><head><title>Bench</title></head>"
+    '<body><h1>ok</h1><p id="total-sales">400.75</p></body></html>'
+)
 
 
 def pct(values: list[float], q: float) -> float:
