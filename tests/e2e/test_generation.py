@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
+import os
 
 import pytest
 
-from tests.support.stack import STUB_KEY, Stack, draft, http_get
+from tests.support.stack import STUB_KEY, Stack, draft, http_get, http_json
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -30,7 +31,7 @@ def chat_requests(stack: Stack) -> list[dict]:  # type: ignore[type-arg]
 
 
 @pytest.mark.skipif(
-    not __import__("os").path.exists("/usr/bin/chromium"),
+    not os.path.exists("/usr/bin/chromium"),
     reason="needs Debian's chromium for the browser self-check",
 )
 async def test_failing_check_is_repaired_before_publishing(stack: Stack) -> None:
@@ -79,8 +80,7 @@ async def test_injected_brief_leaks_no_secret(stack: Stack) -> None:
 
 async def test_model_down_still_publishes_an_honest_degraded_site(stack: Stack) -> None:
     stack.script([{"status": 500, "error": {"message": "upstream exploded"}}])
-    http_post = __import__("tests.support.stack", fromlist=["http_json"]).http_json
-    http_post(
+    http_json(
         "POST",
         f"{stack.stub}/_stub/scripts",
         {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -209,9 +208,3 @@ async def test_metrics_count_answers(client):
     assert 'pagesmith_gateway_responses_total{status="200"} 1.0' in text
     assert 'pagesmith_gateway_responses_total{status="403"} 1.0' in text
     assert 'pagesmith_tasks_total{outcome="accepted",round="1"} 1.0' in text
-
-
-def test_request_fixture_is_not_mutated() -> None:
-    a = request_body()
-    b = copy.deepcopy(a)
-    assert a == b

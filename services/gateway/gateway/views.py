@@ -11,7 +11,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 from opentelemetry import trace
-from pagesmith_contracts import TaskRequest, TaskSubmittedV1, make_task_ref
+from pagesmith_contracts import Attachment, TaskRequest, TaskSubmittedV1, make_task_ref
 from pagesmith_runtime import TransientError
 from pydantic import ValidationError
 
@@ -43,10 +43,12 @@ def _field_errors(exc: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
-def _attachment_errors(req: TaskRequest, settings: GatewaySettings) -> list[dict[str, Any]]:
+def _attachment_errors(
+    attachments: tuple[Attachment, ...], settings: GatewaySettings
+) -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = []
     total = 0
-    for i, att in enumerate(req.decoded_attachments()):
+    for i, att in enumerate(attachments):
         total += len(att.data)
         if len(att.data) > settings.max_attachment_bytes:
             errors.append(
@@ -90,7 +92,8 @@ async def submit_task(request: web.Request) -> web.Response:
         task_request = TaskRequest.model_validate(body)
     except ValidationError as exc:
         return _answer(request, 400, {"error": "invalid request", "detail": _field_errors(exc)})
-    if errors := _attachment_errors(task_request, settings):
+    attachments = task_request.decoded_attachments()
+    if errors := _attachment_errors(attachments, settings):
         return _answer(request, 400, {"error": "invalid request", "detail": errors})
 
     ref = make_task_ref(
@@ -111,7 +114,7 @@ async def submit_task(request: web.Request) -> web.Response:
         task=ref,
         brief=task_request.brief,
         checks=task_request.normalised_checks(),
-        attachments=task_request.decoded_attachments(),
+        attachments=attachments,
     )
     publish = request.app[BROKER].publish
     if publish is None:
