@@ -166,6 +166,52 @@ async def test_bad_fields_are_400_with_field_errors(client, amqp_url, change, lo
     assert await drain(amqp_url, "pagesmith.generator") == []
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::ffff:169.254.169.254]/",
+        "http://[::ffff:a9fe:a9fe]/",
+        "http://[fd00:ec2::254]/latest/meta-data/",
+        "http://168.63.129.16/machine",
+        "http://100.100.100.200/latest/meta-data/",
+        "http://192.0.0.192/",
+        "http://[64:ff9b::a9fe:a9fe]/",
+        "http://[2002:a9fe:a9fe::]/",
+        "http://[fe80::1]/",
+        "http://169.254.1.1:8787/evaluate",
+        # Legacy IPv4 forms, normalised by the URL parser to the metadata address.
+        "http://0xa9.0xfe.0xa9.0xfe/",
+        "http://2852039166/",
+        "http://0251.0376.0251.0376/",
+        "http://169.254.43518/",
+        "http://169.254.169.254./",
+    ],
+)
+async def test_a_metadata_evaluation_url_is_400_and_nothing_queued(client, amqp_url, url):
+    response = await client.post("/api/tasks", json=request_body(evaluation_url=url))
+    assert response.status == 400
+    answer = await response.json()
+    assert answer["error"] == "invalid request"
+    [detail] = answer["detail"]
+    assert detail["loc"] == ["evaluation_url"] and detail["type"] == "egress_refused"
+    assert await drain(amqp_url, "pagesmith.generator") == []
+    assert await drain(amqp_url, "pagesmith.publisher") == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8787/evaluate",  # loopback callbacks are the notifier's call
+        "http://10.0.0.5/evaluate",
+        "https://metadata.example.com/evaluate",  # a name: checked where it resolves
+    ],
+)
+async def test_other_evaluation_urls_are_left_to_the_notifier(client, url):
+    response = await client.post("/api/tasks", json=request_body(evaluation_url=url))
+    assert response.status == 200
+
+
 async def test_oversized_body_is_413_and_nothing_queued(client, amqp_url):
     big = base64.b64encode(b"x" * 300_000).decode()
     body = request_body(attachments=[{"name": "big.txt", "url": f"data:text/plain;base64,{big}"}])

@@ -13,14 +13,18 @@ from notifier.handlers.site_published import Deps, handle_site_published
 from notifier.metrics import NotifierMetrics
 from pagesmith_contracts import TaskNotifiedV1
 from pagesmith_runtime import PermanentError
-from pagesmith_runtime.egress import EgressRefused
+from pagesmith_runtime.egress import EgressPolicy, EgressRefused
 from prometheus_client import CollectorRegistry
 from pytest_aiohttp import AiohttpServer
 
+from tests.support.egress import ScriptedResolver
 from tests.support.procs import free_port
 from tests.support.receiver import CallbackReceiver
 
 from .conftest import FakeClock, make_settings, site_published, task_ref
+
+PUBLIC_ONLY = EgressPolicy()
+WITH_PRIVATE = EgressPolicy(allow_private=True)  # PAGESMITH_ALLOW_PRIVATE_EGRESS=1
 
 PAYLOAD = {
     "email": "student@example.com",
@@ -45,15 +49,15 @@ async def receiver() -> AsyncIterator[CallbackReceiver]:
 @pytest.fixture
 async def loopback_ok() -> AsyncIterator[HttpCallback]:
     """Private egress allowed, as in development: the receiver listens on loopback."""
-    async with new_session(allow_private=True) as session:
-        yield HttpCallback(session, allow_private=True)
+    async with new_session(WITH_PRIVATE) as session:
+        yield HttpCallback(session, policy=WITH_PRIVATE)
 
 
 @pytest.fixture
 async def guarded() -> AsyncIterator[HttpCallback]:
     """The production setting: private egress refused."""
-    async with new_session(allow_private=False) as session:
-        yield HttpCallback(session, allow_private=False)
+    async with new_session(PUBLIC_ONLY) as session:
+        yield HttpCallback(session, policy=PUBLIC_ONLY)
 
 
 async def test_posts_json_with_exactly_the_seven_keys(
@@ -122,6 +126,65 @@ async def test_loopback_is_refused_when_private_egress_is_off(
     assert receiver.raw == []  # nothing reached the listener
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::ffff:169.254.169.254]/",
+        "http://[fd00:ec2::254]/latest/meta-data/",
+        "http://168.63.129.16/machine",
+        "http://100.100.100.200/latest/meta-data/",
+        "http://192.0.0.192/",
+        "http://[64:ff9b::a9fe:a9fe]/",
+        "http://[fe80::1]/",
+    ],
+)
+async def test_metadata_literals_are_refused_even_with_private_allowed(
+    loopback_ok: HttpCallback, url: str
+) -> None:
+    with pytest.raises(EgressRefused):
+        await loopback_ok.post(url, PAYLOAD, timeout=5)
+
+
+@pytest.mark.parametrize("address", ["169.254.169.254", "fe80::1", "fd00:ec2::254"])
+async def test_a_name_resolving_to_link_local_is_refused_even_with_private_allowed(
+    address: str,
+) -> None:
+    resolver = ScriptedResolver({"callback.example": [[address]]})
+    async with new_session(WITH_PRIVATE, resolver=resolver) as session:
+        with pytest.raises(EgressRefused, match=r"callback\.example"):
+            await HttpCallback(session, policy=WITH_PRIVATE).post(
+                "http://callback.example/evaluate", PAYLOAD, timeout=5
+            )
+    assert resolver.lookups == ["callback.example"]
+
+
+async def test_a_refused_callback_fails_the_task_at_once() -> None:
+    resolver = ScriptedResolver({"callback.example": [["169.254.169.254"]]})
+    clock = FakeClock()
+    task = task_ref().model_copy(update={"evaluation_url": "http://callback.example/evaluate"})
+    async with new_session(WITH_PRIVATE, resolver=resolver) as session:
+        deps = Deps(
+            settings=make_settings(allow_private_egress=True),
+            callback=HttpCallback(session, policy=WITH_PRIVATE),
+            metrics=NotifierMetrics(CollectorRegistry()),
+            sleep=clock.sleep,
+            clock=clock,
+        )
+        with pytest.raises(PermanentError, match="refused"):
+            await handle_site_published(site_published(task), deps)
+    assert clock.sleeps == []  # no retry: asking again cannot change the answer
+
+
+async def test_urls_with_credentials_are_never_posted(
+    receiver: CallbackReceiver, loopback_ok: HttpCallback
+) -> None:
+    url = receiver.url.replace("http://", "http://user:pw@")
+    with pytest.raises(EgressRefused, match="credentials"):
+        await loopback_ok.post(url, PAYLOAD, timeout=5)
+    assert receiver.raw == []
+
+
 @pytest.mark.parametrize("host", ["127.1", "2130706433", "0x7f.0.0.1", "0177.0.0.1"])
 async def test_legacy_ipv4_forms_of_loopback_are_refused(
     receiver: CallbackReceiver, guarded: HttpCallback, host: str
@@ -156,8 +219,8 @@ async def test_redirects_are_not_followed(aiohttp_server: AiohttpServer) -> None
     app.router.add_route("*", "/elsewhere", elsewhere)
     server = await aiohttp_server(app)
 
-    async with new_session(allow_private=True) as session:
-        result = await HttpCallback(session, allow_private=True).post(
+    async with new_session(WITH_PRIVATE) as session:
+        result = await HttpCallback(session, policy=WITH_PRIVATE).post(
             str(server.make_url("/evaluate")), PAYLOAD, timeout=5
         )
     assert result.status == 307
@@ -174,8 +237,8 @@ async def test_headers_and_no_trace_context_leak(aiohttp_server: AiohttpServer) 
     app = web.Application()
     app.router.add_post("/evaluate", evaluate)
     server = await aiohttp_server(app)
-    async with new_session(allow_private=True) as session:
-        await HttpCallback(session, allow_private=True).post(
+    async with new_session(WITH_PRIVATE) as session:
+        await HttpCallback(session, policy=WITH_PRIVATE).post(
             str(server.make_url("/evaluate")), PAYLOAD, timeout=5
         )
     [headers] = seen
@@ -192,8 +255,8 @@ async def test_a_slow_caller_times_out_as_no_answer(aiohttp_server: AiohttpServe
     app = web.Application()
     app.router.add_post("/evaluate", evaluate)
     server = await aiohttp_server(app)
-    async with new_session(allow_private=True) as session:
-        result = await HttpCallback(session, allow_private=True).post(
+    async with new_session(WITH_PRIVATE) as session:
+        result = await HttpCallback(session, policy=WITH_PRIVATE).post(
             str(server.make_url("/evaluate")), PAYLOAD, timeout=0.3
         )
     assert result.status is None
@@ -217,9 +280,9 @@ async def test_a_huge_answer_is_not_read_whole(aiohttp_server: AiohttpServer) ->
     app = web.Application()
     app.router.add_post("/evaluate", evaluate)
     server = await aiohttp_server(app)
-    async with new_session(allow_private=True) as session:
+    async with new_session(WITH_PRIVATE) as session:
         result = await asyncio.wait_for(
-            HttpCallback(session, allow_private=True).post(
+            HttpCallback(session, policy=WITH_PRIVATE).post(
                 str(server.make_url("/evaluate")), PAYLOAD, timeout=30
             ),
             timeout=10,

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import structlog
 from aiohttp import web
 from opentelemetry import trace
 from pagesmith_contracts import Attachment, TaskRequest, TaskSubmittedV1, make_task_ref
 from pagesmith_runtime import TransientError
-from pydantic import ValidationError
+from pagesmith_runtime.egress import refused_in_every_mode
+from pydantic import AnyHttpUrl, ValidationError
 
 from .broker import BROKER
 from .metrics import GatewayMetrics
@@ -71,6 +74,27 @@ def _attachment_errors(
     return errors
 
 
+def _evaluation_url_errors(url: str) -> list[dict[str, Any]]:
+    """A literal address no callback may reach (link-local, metadata…) is refused up front.
+
+    Both the URL parser's normalised host (hex, octal and dotless IPv4 become dotted) and the
+    host as written are judged. Names are resolved and checked by the notifier at call time.
+    """
+    hosts = {(AnyHttpUrl(url).host or "").strip("[]")}
+    with contextlib.suppress(ValueError):
+        hosts.add(urlsplit(url).hostname or "")
+    if any(refused_in_every_mode(h) for h in hosts if h):
+        return [
+            {
+                "loc": ["evaluation_url"],
+                "msg": "evaluation_url names a link-local, metadata or other address that "
+                "callbacks never reach",
+                "type": "egress_refused",
+            }
+        ]
+    return []
+
+
 async def submit_task(request: web.Request) -> web.Response:
     """Validate, queue durably, and answer 200 only once the broker has confirmed."""
     started = time.perf_counter()
@@ -92,6 +116,9 @@ async def submit_task(request: web.Request) -> web.Response:
         task_request = TaskRequest.model_validate(body)
     except ValidationError as exc:
         return _answer(request, 400, {"error": "invalid request", "detail": _field_errors(exc)})
+    if errors := _evaluation_url_errors(task_request.evaluation_url):
+        log.warning("refused: evaluation_url is an address callbacks never reach")
+        return _answer(request, 400, {"error": "invalid request", "detail": errors})
     attachments = task_request.decoded_attachments()
     if errors := _attachment_errors(attachments, settings):
         return _answer(request, 400, {"error": "invalid request", "detail": errors})

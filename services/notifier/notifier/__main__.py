@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from pagesmith_runtime import NOTIFIER, ConsumerService, Runtime, load_settings, run_service
+from pagesmith_runtime.egress import EgressPolicy
 
 from .adapters.callback import HttpCallback, new_session
 from .app import HANDLERS
@@ -19,10 +20,12 @@ def main() -> None:
 
     @asynccontextmanager
     async def make_deps(runtime: Runtime) -> AsyncIterator[Deps]:
-        async with new_session(allow_private=settings.allow_private_egress) as session:
+        # PAGESMITH_ALLOW_PRIVATE_EGRESS opens loopback/private, never link-local or metadata.
+        policy = EgressPolicy(allow_private=settings.allow_private_egress)
+        async with new_session(policy) as session:
             yield Deps(
                 settings=settings,
-                callback=HttpCallback(session, allow_private=settings.allow_private_egress),
+                callback=HttpCallback(session, policy=policy),
                 metrics=NotifierMetrics(runtime.registry),
             )
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 from pagesmith_runtime import PermanentError
-from pagesmith_runtime.egress import EgressRefused, check_url, guarded_connector_kwargs
+from pagesmith_runtime.egress import EgressPolicy, EgressRefused, guarded_session
 
 from ..ports import CallbackResult
 
@@ -17,12 +18,12 @@ DETAIL_BYTES = 4096
 class HttpCallback:
     """One POST per call, JSON body, no redirects followed (a redirect could lead inward)."""
 
-    def __init__(self, session: aiohttp.ClientSession, *, allow_private: bool) -> None:
+    def __init__(self, session: aiohttp.ClientSession, *, policy: EgressPolicy) -> None:
         self._session = session
-        self._allow_private = allow_private
+        self._policy = policy
 
     async def post(self, url: str, payload: dict[str, Any], *, timeout: float) -> CallbackResult:
-        check_url(url, allow_private=self._allow_private)
+        self._policy.check_url(url)
         try:
             async with self._session.post(
                 url,
@@ -39,9 +40,6 @@ class HttpCallback:
             # e.g. "http://127.1/": aiohttp refuses legacy IPv4 forms, and will every time.
             raise PermanentError(f"invalid callback URL: {exc}") from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            cause = exc.__cause__ or exc.__context__
-            if isinstance(cause, EgressRefused):
-                raise cause from exc
             return CallbackResult(status=None, detail=f"{type(exc).__name__}: {exc}"[:500])
 
 
@@ -52,7 +50,8 @@ async def _read_head(response: aiohttp.ClientResponse, limit: int) -> bytes:
     return body
 
 
-def new_session(*, allow_private: bool) -> aiohttp.ClientSession:
-    """A session whose every DNS lookup goes through the egress guard."""
-    connector = aiohttp.TCPConnector(**guarded_connector_kwargs(allow_private=allow_private))
-    return aiohttp.ClientSession(connector=connector, headers={"User-Agent": "pagesmith-notifier"})
+def new_session(
+    policy: EgressPolicy, *, resolver: AbstractResolver | None = None
+) -> aiohttp.ClientSession:
+    """A session that connects only where the egress policy allows, names and literals alike."""
+    return guarded_session(policy, resolver=resolver, headers={"User-Agent": "pagesmith-notifier"})
