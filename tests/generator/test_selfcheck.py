@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from generator.adapters.browser import ChromiumBrowser
+from generator.adapters.egress_proxy import EgressProxy
 from generator.draft import CheckAssertion
 from generator.handlers.task_submitted import handle_task_submitted
 from generator.ports import BrowserReport, JsResult
 from generator.selfcheck import expressions_for, interpret, run_selfcheck
 from pagesmith_contracts import Check, SiteGeneratedV1
+from pagesmith_runtime.egress import EgressPolicy
+
+from tests.support.egress import STANDIN, ScriptedResolver, Tripwire, serve, standin_policy
 
 from .conftest import chat, counter, draft, make_settings, submitted
 
@@ -63,6 +71,14 @@ document.addEventListener("DOMContentLoaded", async () => {{
 """
 
 
+@pytest.fixture
+async def proxy() -> AsyncIterator[EgressProxy]:
+    """No internet here: every name fails to resolve but localhost; 127.0.0.2 plays public."""
+    p = EgressProxy(standin_policy(), resolver=ScriptedResolver({"localhost": [["127.0.0.1"]]}))
+    yield p
+    await p.close()
+
+
 BROKEN = page("rows.length")  # counts rows instead of summing sales
 FIXED = page("rows.reduce((s, r) => s + parseFloat(r[2]), 0)")
 ASSERTION = [{"check": "index.html shows the total in a Bootstrap card",
@@ -71,7 +87,7 @@ ASSERTION = [{"check": "index.html shows the total in a Bootstrap card",
 
 @needs_chromium
 async def test_failing_js_check_is_repaired_before_publishing(
-    openai_script: Any, make_deps: Any, registry: Any
+    openai_script: Any, make_deps: Any, registry: Any, proxy: EgressProxy
 ) -> None:
     openai_script.add(
         chat(draft({"index.html": BROKEN, "README.md": "# Sales\n"}, assertions=ASSERTION)),
@@ -79,7 +95,7 @@ async def test_failing_js_check_is_repaired_before_publishing(
     )
     deps = make_deps(
         settings=make_settings(selfcheck=True),
-        browser=ChromiumBrowser(CHROMIUM, allow_private=False, external=False),
+        browser=ChromiumBrowser(CHROMIUM, proxy=proxy),
     )
     site = (await handle_task_submitted(submitted(SUM_OF_SALES), deps))[0]
 
@@ -95,8 +111,8 @@ async def test_failing_js_check_is_repaired_before_publishing(
 
 
 @needs_chromium
-async def test_browser_reports_errors_missing_files_and_english_text() -> None:
-    browser = ChromiumBrowser(CHROMIUM, allow_private=False, external=False)
+async def test_browser_reports_errors_missing_files_and_english_text(proxy: EgressProxy) -> None:
+    browser = ChromiumBrowser(CHROMIUM, proxy=proxy)
     files = {
         "index.html": b"<html><head><title>t</title><script>console.error('bad thing');"
         b"undefinedFn();</script><script src='https://cdn.example.com/lib.js'></script></head>"
@@ -119,7 +135,9 @@ async def test_browser_reports_errors_missing_files_and_english_text() -> None:
 async def test_without_chromium_the_self_check_is_skipped_and_counted(
     openai_script: Any, make_deps: Any, registry: Any
 ) -> None:
-    assert ChromiumBrowser.if_available("/nonexistent/chromium", allow_private=False) is None
+    proxy = EgressProxy(EgressPolicy())
+    assert ChromiumBrowser.if_available("/nonexistent/chromium", proxy=proxy) is None
+    await proxy.close()
     openai_script.add(chat(draft({"index.html": BROKEN, "README.md": "# Sales\n"})))
     deps = make_deps(settings=make_settings(selfcheck=True), browser=None)
     site = (await handle_task_submitted(submitted(SUM_OF_SALES), deps))[0]
@@ -164,3 +182,133 @@ def test_blocked_scripts_make_check_failures_unverified_but_404s_stay() -> None:
 async def test_no_index_html_skips_the_browser() -> None:
     result = await run_selfcheck(None, {"a.txt": b"x"}, (), (), timeout=5)
     assert result.outcome == "skipped"
+
+
+@pytest.fixture
+async def inside() -> AsyncIterator[Tripwire]:
+    """An internal server on loopback that nothing in a self-check may reach."""
+    wire = await Tripwire().start("127.0.0.1")
+    yield wire
+    await wire.stop()
+
+
+class Outside:
+    """A stand-in internet host on 127.0.0.2: /to?kind= answers 302 to the internal server."""
+
+    def __init__(self, inside: Tripwire) -> None:
+        self.inside = inside
+        self.hits: list[str] = []
+        self.url = ""
+        self.on_ok: list[Any] = []
+
+    async def to(self, request: web.Request) -> web.Response:
+        kind = request.query["kind"]
+        self.hits.append(kind)
+        location = f"http://127.0.0.1:{self.inside.port}/{kind}"
+        raise web.HTTPFound(location, headers={"Access-Control-Allow-Origin": "*"})
+
+    async def ok(self, request: web.Request) -> web.Response:
+        self.hits.append("ok")
+        for hook in self.on_ok:
+            hook()
+        return web.Response(text="fine", headers={"Access-Control-Allow-Origin": "*"})
+
+
+@pytest.fixture
+async def outside(inside: Tripwire) -> AsyncIterator[Outside]:
+    host = Outside(inside)
+    app = web.Application()
+    app.router.add_get("/to", host.to)
+    app.router.add_get("/ok", host.ok)
+    runner, port = await serve(app, STANDIN)
+    host.url = f"http://{STANDIN}:{port}"
+    yield host
+    await runner.cleanup()
+
+
+REDIRECTED = {
+    "iframe": '<iframe src="{R}/to?kind=iframe"></iframe>',
+    "img": '<img src="{R}/to?kind=img">',
+    "fetch": '<script>window.done = fetch("{R}/to?kind=fetch").then(r => r.status, e => 0);'
+    "</script>",
+    "navigation": '<script>addEventListener("load", () => {{ location.href = "{R}/to?kind='
+    'navigation"; }});</script>',
+}
+
+
+@needs_chromium
+@pytest.mark.parametrize("kind", REDIRECTED)
+async def test_a_redirect_from_an_allowed_host_to_loopback_reaches_nothing(
+    proxy: EgressProxy, inside: Tripwire, outside: Outside, kind: str
+) -> None:
+    html = "<html><body>" + REDIRECTED[kind].format(R=outside.url) + "</body></html>"
+    wait = "window.done ? window.done.then(() => true) : true"
+    report = await ChromiumBrowser(CHROMIUM, proxy=proxy).check(
+        {"index.html": html.encode()}, [wait], page="index.html", timeout=30
+    )
+    assert kind in outside.hits  # the browser did follow the page to the allowed host
+    assert inside.hits == []  # and the redirect inward was refused
+    if kind != "img":  # images are cosmetic: they cannot make a check fail
+        assert f"http://127.0.0.1:{inside.port}/{kind}" in report.blocked_requests
+
+
+@needs_chromium
+async def test_direct_requests_inward_reach_nothing_while_allowed_hosts_load(
+    proxy: EgressProxy, inside: Tripwire, outside: Outside
+) -> None:
+    port = inside.port
+    html = f"""<html><body>
+<img src="http://127.0.0.1:{port}/img"><img src="http://localhost:{port}/name">
+<iframe src="https://127.0.0.1:{port}/tls"></iframe>
+<script>
+window.ws = new Promise((ok) => {{
+  const ws = new WebSocket("ws://127.0.0.1:{port}/ws");
+  ws.onerror = ws.onclose = () => ok("closed");
+}});
+window.direct = fetch("http://127.0.0.1:{port}/fetch").then(r => r.status, e => "failed");
+window.fine = fetch("{outside.url}/ok").then(r => r.text(), e => String(e));
+</script></body></html>"""
+    report = await ChromiumBrowser(CHROMIUM, proxy=proxy).check(
+        {"index.html": html.encode()},
+        ["window.fine.then(t => t === 'fine')", "window.ws.then(s => s === 'closed')"],
+        page="index.html",
+        timeout=30,
+    )
+    assert [r.passed for r in report.results] == [True, True], report.results
+    assert inside.hits == []
+    assert "ok" in outside.hits
+
+
+@needs_chromium
+async def test_chromium_runs_without_the_services_secrets(
+    proxy: EgressProxy, outside: Outside, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "sk-must-not-reach-chromium-4b1d"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    monkeypatch.setenv("AMQP_URL", f"amqp://guest:{secret}@127.0.0.1/")
+    environs: list[bytes] = []
+
+    def read_chromium_environments() -> None:
+        # While the page is loading: every Chromium process descending from this test.
+        parents: dict[int, int] = {}
+        for proc in Path("/proc").iterdir():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                stat = (proc / "stat").read_text()
+                parents[int(proc.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        for pid in parents:
+            ancestor = parents.get(pid)
+            while ancestor and ancestor != os.getpid():
+                ancestor = parents.get(ancestor)
+            with contextlib.suppress(OSError):
+                if ancestor and b"chromium" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    environs.append(Path(f"/proc/{pid}/environ").read_bytes())
+
+    outside.on_ok.append(read_chromium_environments)
+    html = f'<script>window.done = fetch("{outside.url}/ok").then(r => r.text());</script>'
+    report = await ChromiumBrowser(CHROMIUM, proxy=proxy).check(
+        {"index.html": html.encode()}, ["window.done"], page="index.html", timeout=30
+    )
+    assert report.results[0].passed
+    assert environs, "no Chromium process found"
+    assert all(secret.encode() not in env for env in environs)
+    assert all(b"AMQP_URL=" not in env and b"OPENAI" not in env for env in environs)

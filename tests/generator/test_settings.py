@@ -21,6 +21,7 @@ def test_reads_only_the_generator_variables(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("GENERATOR_MODEL", "gpt-test")
     monkeypatch.setenv("GENERATOR_PORT", "9111")
+    # The notifier's switch: it opens callbacks, never the generator's fetches.
     monkeypatch.setenv("PAGESMITH_ALLOW_PRIVATE_EGRESS", "1")
     monkeypatch.setenv("GENERATOR_PUBLISH_RESERVE_SECONDS", "200")
     monkeypatch.setenv("AMQP_URL", "amqp://u:p@127.0.0.1:5672/v")
@@ -29,7 +30,8 @@ def test_reads_only_the_generator_variables(monkeypatch: pytest.MonkeyPatch) -> 
 
     assert s.openai_api_key.get_secret_value() == "sk-from-env-0000000000000000000000"
     assert s.openai_base_url == "http://127.0.0.1:9/v1"
-    assert (s.model, s.ops_port, s.allow_private_egress) == ("gpt-test", 9111, True)
+    assert (s.model, s.ops_port) == ("gpt-test", 9111)
+    assert s.allow_private_fetch is False  # PAGESMITH_ALLOW_PRIVATE_EGRESS=1 does not open it
     assert s.publish_reserve_seconds == 200 and s.amqp_url.endswith("/v")
     dumped = repr(s.model_dump())
     for value in FOREIGN.values():
@@ -42,13 +44,20 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         "OPENAI_BASE_URL",
         "GENERATOR_MODEL",
         "GENERATOR_PORT",
-        "PAGESMITH_ALLOW_PRIVATE_EGRESS",
+        "GENERATOR_ALLOW_PRIVATE_FETCH",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OPENAI_API_KEY", "k")
     s = GeneratorSettings()  # type: ignore[call-arg]
     assert (s.openai_base_url, s.model, s.ops_port) == (None, "gpt-4.1-mini", 9101)
-    assert s.allow_private_egress is False
+    assert s.allow_private_fetch is False
+
+
+def test_private_fetch_has_its_own_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    monkeypatch.setenv("GENERATOR_ALLOW_PRIVATE_FETCH", "1")
+    s = GeneratorSettings()  # type: ignore[call-arg]
+    assert s.allow_private_fetch is True
 
 
 def test_the_openai_key_is_required(monkeypatch: pytest.MonkeyPatch) -> None:

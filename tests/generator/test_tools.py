@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.abc import AbstractResolver, ResolveResult
-from generator.adapters.fetch import GuardedResolver, HttpFetcher, check_url, is_public
+from generator.adapters.fetch import HttpFetcher
 from generator.handlers.task_submitted import handle_task_submitted
 from generator.ports import EgressDenied, FetchFailed, ToolCall
 from generator.tools import ToolBox
 from pagesmith_contracts import Attachment, SiteGeneratedV1
+from pagesmith_runtime import create_ops_app
+from pagesmith_runtime.egress import EgressPolicy, EgressRefused
+from prometheus_client import CollectorRegistry, Counter
+
+from tests.support.egress import STANDIN, ScriptedResolver, Tripwire, serve, standin_policy
 
 from .conftest import FakeFetcher, chat, draft, load_request, submitted
 
@@ -27,40 +31,13 @@ def call(tool: str, /, **arguments: Any) -> ToolCall:
     return ToolCall(id="call_1", name=tool, arguments=json.dumps(arguments))
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "http://127.0.0.1/", "http://localhost:8080/x", "http://169.254.169.254/latest/meta-data/",
-        "http://10.1.2.3/", "http://192.168.0.1/", "http://[::1]/", "http://[::ffff:127.0.0.1]/",
-        "http://0.0.0.0/", "http://100.64.0.1/", "ftp://example.com/x", "file:///etc/passwd",
-        "http://user:pw@example.com/", "http://metadata.google.internal/",
-    ],
-)  # fmt: skip
-def test_egress_guard_denies(url: str) -> None:
-    with pytest.raises(EgressDenied):
-        check_url(url, allow_private=False)
+PUBLIC_ONLY = EgressPolicy()
+WITH_PRIVATE = EgressPolicy(allow_private=True)
 
 
-def test_egress_guard_allows_public_urls_and_private_when_configured() -> None:
-    check_url("https://data.sec.gov/api/xbrl/companyconcept/CIK0000875045/dei/x.json", False)
-    check_url("http://127.0.0.1:9/", allow_private=True)
-    assert is_public("8.8.8.8") and not is_public("fd00::1") and not is_public("169.254.1.1")
-
-
-class MapResolver(AbstractResolver):
-    """Resolves every name to one fixed address (a DNS answer the guard must judge)."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        return [{"hostname": host, "host": self.address, "port": port, "family": family,
-                 "proto": 0, "flags": 0}]  # fmt: skip
-
-    async def close(self) -> None:
-        pass
+def fetcher_for(session: aiohttp.ClientSession, policy: EgressPolicy) -> HttpFetcher:
+    return HttpFetcher(session, policy=policy, max_bytes=1000, timeout=5,
+                       user_agent="Pagesmith test (ops@example.com)")  # fmt: skip
 
 
 @pytest.fixture
@@ -78,18 +55,49 @@ async def origin() -> AsyncIterator[str]:
     app.router.add_get("/ok", ok)
     app.router.add_get("/big", big)
     app.router.add_get("/moved", moved)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    runner, port = await serve(app, "127.0.0.1")
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def ops() -> AsyncIterator[str]:
+    """A service's own ops endpoints, as the generator serves them on loopback."""
+    registry = CollectorRegistry()
+    Counter("pagesmith_secret_looking_total", "what must not be fetched", registry=registry).inc()
+    runner, port = await serve(create_ops_app(registry=registry, ready=lambda: True), "127.0.0.1")
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def inside() -> AsyncIterator[Tripwire]:
+    wire = await Tripwire().start("127.0.0.1")
+    yield wire
+    await wire.stop()
+
+
+@pytest.fixture
+async def outside(inside: Tripwire) -> AsyncIterator[str]:
+    """A stand-in public host on 127.0.0.2 whose redirects lead inward, one hop at a time."""
+
+    async def to(request: web.Request) -> web.Response:
+        raise web.HTTPFound(request.query["url"])
+
+    async def ok(request: web.Request) -> web.Response:
+        return web.Response(text="outside")
+
+    app = web.Application()
+    app.router.add_get("/to", to)
+    app.router.add_get("/ok", ok)
+    runner, port = await serve(app, STANDIN)
+    yield f"http://{STANDIN}:{port}"
     await runner.cleanup()
 
 
 async def test_fetcher_caps_follows_redirects_and_sends_a_user_agent(origin: str) -> None:
-    async with HttpFetcher.create_session(allow_private=True) as session:
-        fetcher = HttpFetcher(session, allow_private=True, max_bytes=1000, timeout=5,
-                              user_agent="Pagesmith test (ops@example.com)")  # fmt: skip
+    async with HttpFetcher.create_session(WITH_PRIVATE) as session:
+        fetcher = fetcher_for(session, WITH_PRIVATE)
         result = await fetcher.fetch(f"{origin}/moved")
         assert result.status == 200 and result.url == f"{origin}/ok"
         assert json.loads(result.body) == {"ua": "Pagesmith test (ops@example.com)"}
@@ -97,22 +105,76 @@ async def test_fetcher_caps_follows_redirects_and_sends_a_user_agent(origin: str
             await fetcher.fetch(f"{origin}/big")
 
 
-async def test_fetcher_refuses_loopback_by_default(origin: str) -> None:
-    async with HttpFetcher.create_session(allow_private=False) as session:
-        fetcher = HttpFetcher(session, allow_private=False, max_bytes=1000, timeout=5,
-                              user_agent="t")  # fmt: skip
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]"])
+async def test_the_fetch_tool_cannot_read_the_services_own_metrics(ops: str, host: str) -> None:
+    async with HttpFetcher.create_session(PUBLIC_ONLY) as session:
         with pytest.raises(EgressDenied):
-            await fetcher.fetch(f"{origin}/ok")
+            await fetcher_for(session, PUBLIC_ONLY).fetch(
+                ops.replace("127.0.0.1", host) + "/metrics"
+            )
 
 
-async def test_dns_answers_pointing_inside_are_refused(origin: str) -> None:
-    port = origin.rsplit(":", 1)[1]
-    connector = aiohttp.TCPConnector(resolver=GuardedResolver(MapResolver("127.0.0.1")))
-    async with aiohttp.ClientSession(connector=connector) as session:
-        fetcher = HttpFetcher(session, allow_private=False, max_bytes=1000, timeout=5,
-                              user_agent="t")  # fmt: skip
-        with pytest.raises(EgressDenied, match="non-public"):
-            await fetcher.fetch(f"http://rebind.example.com:{port}/ok")
+async def test_the_models_fetch_call_inward_is_an_error_answer(ops: str) -> None:
+    assert EgressDenied is EgressRefused  # one guard: the runtime's
+    async with HttpFetcher.create_session(PUBLIC_ONLY) as session:
+        box = ToolBox([UID], fetcher_for(session, PUBLIC_ONLY))
+        out, ok = await box.run(call("fetch_url", url=f"{ops}/metrics", save_as="m.txt"))
+    assert not ok and "refused 127.0.0.1" in json.loads(out)["error"]
+    assert box.written == {}
+
+
+async def test_with_the_test_switch_loopback_is_fetched(ops: str) -> None:
+    async with HttpFetcher.create_session(WITH_PRIVATE) as session:
+        result = await fetcher_for(session, WITH_PRIVATE).fetch(f"{ops}/metrics")
+    assert b"pagesmith_secret_looking_total" in result.body
+
+
+@pytest.mark.parametrize("policy", [PUBLIC_ONLY, WITH_PRIVATE], ids=["public", "private"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://user:pw@example.com/", "https://token@example.com/",
+        "http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/",
+        "http://168.63.129.16/", "http://[::ffff:169.254.169.254]/", "http://0.0.0.0/",
+        "ftp://example.com/x", "file:///etc/passwd",
+    ],
+)  # fmt: skip
+async def test_refused_in_every_mode_before_any_connection(policy: EgressPolicy, url: str) -> None:
+    async with HttpFetcher.create_session(policy) as session:
+        with pytest.raises(EgressDenied):
+            await fetcher_for(session, policy).fetch(url)
+
+
+@pytest.mark.parametrize(
+    "hop",
+    [
+        "http://127.0.0.1:{port}/hop", "http://localhost:{port}/hop",
+        "http://inward.test:{port}/hop", "http://user:pw@127.0.0.2:{port}/hop",
+    ],
+)  # fmt: skip
+async def test_redirects_inward_are_refused_at_each_hop(
+    outside: str, inside: Tripwire, hop: str
+) -> None:
+    target = hop.format(port=inside.port)
+    resolver = ScriptedResolver({"inward.test": [["127.0.0.1"]], "localhost": [["127.0.0.1"]]})
+    policy = standin_policy()
+    async with HttpFetcher.create_session(policy, resolver=resolver) as session:
+        fetcher = fetcher_for(session, policy)
+        assert (await fetcher.fetch(f"{outside}/ok")).body == b"outside"  # the first hop is fine
+        # Two hops: outside -> outside -> inward.
+        first = f"{outside}/to?url={quote(f'{outside}/to?url={quote(target)}')}"
+        with pytest.raises(EgressDenied):
+            await fetcher.fetch(first)
+    assert inside.hits == []
+
+
+async def test_a_redirect_to_metadata_is_refused_even_with_private_allowed(outside: str) -> None:
+    policy = standin_policy(allow_private=True)
+    async with HttpFetcher.create_session(policy) as session:
+        with pytest.raises(EgressDenied, match=r"169\.254\.169\.254"):
+            await fetcher_for(session, policy).fetch(
+                f"{outside}/to?url={quote('http://169.254.169.254/latest/meta-data/')}"
+            )
 
 
 async def test_tools_write_exact_bytes_and_answer_errors() -> None:

@@ -8,8 +8,10 @@ from contextlib import asynccontextmanager
 import structlog
 from pagesmith_contracts import RepoCheckedOutV1, TaskSubmittedV1, event_type
 from pagesmith_runtime import Handler, Runtime
+from pagesmith_runtime.egress import EgressPolicy
 
 from .adapters.browser import ChromiumBrowser
+from .adapters.egress_proxy import EgressProxy
 from .adapters.fetch import HttpFetcher
 from .adapters.llm import create_llm
 from .deps import Deps
@@ -48,10 +50,12 @@ async def make_deps(settings: GeneratorSettings, runtime: Runtime) -> AsyncItera
         attempts=settings.llm_attempts,
         max_completion_tokens=settings.max_completion_tokens,
     )
-    session = HttpFetcher.create_session(settings.allow_private_egress)
-    browser = ChromiumBrowser.if_available(
-        settings.chromium_path, allow_private=settings.allow_private_egress
-    )
+    # What the model's tool and the page under check may reach: public addresses, plus
+    # loopback/private only with GENERATOR_ALLOW_PRIVATE_FETCH (tests).
+    policy = EgressPolicy(allow_private=settings.allow_private_fetch)
+    session = HttpFetcher.create_session(policy)
+    proxy = EgressProxy(policy)
+    browser = ChromiumBrowser.if_available(settings.chromium_path, proxy=proxy)
     if browser is None:
         log.warning("no Chromium: the self-check will be skipped", path=settings.chromium_path)
     try:
@@ -62,7 +66,7 @@ async def make_deps(settings: GeneratorSettings, runtime: Runtime) -> AsyncItera
             scanner=SecretScanner(own_secrets(settings)),
             fetcher=HttpFetcher(
                 session,
-                allow_private=settings.allow_private_egress,
+                policy=policy,
                 max_bytes=settings.fetch_max_bytes,
                 timeout=settings.fetch_timeout_seconds,
                 user_agent=settings.fetch_user_agent,
@@ -70,5 +74,6 @@ async def make_deps(settings: GeneratorSettings, runtime: Runtime) -> AsyncItera
             browser=browser,
         )
     finally:
+        await proxy.close()
         await session.close()
         await client.close()

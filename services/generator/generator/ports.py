@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pagesmith_runtime import PermanentError
+from pagesmith_runtime.egress import EgressRefused
 from pydantic import BaseModel
 
 from .budget import Budget
@@ -68,8 +69,8 @@ class LlmPort(Protocol):
     ) -> LlmReply: ...
 
 
-class EgressDenied(PermanentError):
-    """The URL points somewhere the generator must not go (private, loopback, metadata…)."""
+EgressDenied = EgressRefused
+"""The URL points somewhere the generator must not go: the runtime egress guard's refusal."""
 
 
 class FetchFailed(PermanentError):

@@ -19,7 +19,9 @@ class GeneratorSettings(ServiceSettings):
     openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
     model: str = Field("gpt-4.1-mini", validation_alias="GENERATOR_MODEL")
     ops_port: int = Field(9101, validation_alias="GENERATOR_PORT")
-    allow_private_egress: bool = Field(False, validation_alias="PAGESMITH_ALLOW_PRIVATE_EGRESS")
+    # Tests only: the fetch tool and the self-check browser may reach loopback/private targets
+    # (never link-local or metadata). PAGESMITH_ALLOW_PRIVATE_EGRESS is the notifier's, not ours.
+    allow_private_fetch: bool = Field(False, validation_alias="GENERATOR_ALLOW_PRIVATE_FETCH")
 
     # Time kept after generation for the commit, the Pages build and the callback.
     publish_reserve_seconds: float = Field(240.0, ge=0, le=590)

@@ -1,27 +1,29 @@
-"""Playwright + Debian's Chromium -> BrowserPort: serve the files on loopback, load, evaluate."""
+"""Playwright + Debian's Chromium -> BrowserPort: serve the files on loopback, load, evaluate.
+
+Every request Chromium makes goes through the egress proxy, which lets through the check's own
+site and what the egress policy allows, nothing else.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import mimetypes
 import os
-import socket
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 import structlog
 from aiohttp import web
 
 from ..ports import BrowserReport, BrowserUnavailable, JsResult
-from .fetch import check_url, is_public
+from .egress_proxy import REFUSED_HEADER, EgressProxy
 
 log = structlog.get_logger(__name__)
 
-# ecosystem-notes §21-22: never `playwright install`; closed-network flags.
+# Never `playwright install`; flags for a closed network. WebRTC may use only proxied
+# connections (no UDP around the proxy), and Chromium does no DNS of its own.
 CHROMIUM_ARGS = (
     "--headless",
     "--no-sandbox",
@@ -31,7 +33,11 @@ CHROMIUM_ARGS = (
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    "--dns-prefetch-disable",
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
 )
+# Chromium starts with these variables only: never the model key or the broker password.
+CHROMIUM_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "XDG_RUNTIME_DIR")
 SITE_PREFIX = "/site/"  # Pages serves a project site under /<repo>/, so root-absolute paths break
 SETTLE_MS = 3000
 # A blocked stylesheet, image or font cannot make a JS check fail; a blocked script or fetch can.
@@ -74,42 +80,26 @@ def _serve_app(files: Mapping[str, bytes]) -> web.Application:
     return app
 
 
-async def _public_host(url: str) -> bool:
-    """The self-check browser reaches only public hosts, like the fetch tool."""
-    try:
-        check_url(url, allow_private=False)
-    except Exception:
-        return False
-    host = urlsplit(url).hostname or ""
-    try:
-        ipaddress.ip_address(host)
-        return is_public(host)
-    except ValueError:
-        pass
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except OSError:
-        return False
-    return bool(infos) and all(is_public(str(i[4][0])) for i in infos)
+def chromium_env(environ: Mapping[str, str]) -> dict[str, str | float | bool]:
+    return {k: environ[k] for k in CHROMIUM_ENV if k in environ}
 
 
 class ChromiumBrowser:
-    """One headless Chromium per self-check; nothing outlives the check."""
+    """One headless Chromium per self-check, behind the shared egress proxy."""
 
-    def __init__(self, executable_path: str, *, allow_private: bool, external: bool = True) -> None:
+    def __init__(self, executable_path: str, *, proxy: EgressProxy) -> None:
         self._path = executable_path
-        self._allow_private = allow_private
-        self._external = external
+        self._proxy = proxy
 
     @classmethod
-    def if_available(cls, executable_path: str, *, allow_private: bool) -> ChromiumBrowser | None:
+    def if_available(cls, executable_path: str, *, proxy: EgressProxy) -> ChromiumBrowser | None:
         if not os.access(executable_path, os.X_OK):
             return None
         try:
             import playwright.async_api  # noqa: F401
         except ImportError:
             return None
-        return cls(executable_path, allow_private=allow_private)
+        return cls(executable_path, proxy=proxy)
 
     async def check(
         self, files: Mapping[str, bytes], expressions: Sequence[str], *, page: str, timeout: float
@@ -130,22 +120,13 @@ class ChromiumBrowser:
 
     async def _run(self, origin: str, page_path: str, expressions: Sequence[str]) -> BrowserReport:
         from playwright.async_api import Error as PlaywrightError
-        from playwright.async_api import Route, async_playwright
+        from playwright.async_api import async_playwright
 
+        await self._proxy.start()
         blocked: list[str] = []
         page_errors: list[str] = []
         console_errors: list[str] = []
         missing: list[str] = []
-
-        async def route(route: Route) -> None:
-            url = route.request.url
-            local = url.startswith(origin + "/")
-            if local or (self._external and (self._allow_private or await _public_host(url))):
-                await route.continue_()
-            else:
-                if route.request.resource_type not in COSMETIC:
-                    blocked.append(url)
-                await route.abort("blockedbyclient")
 
         def on_console(message: Any) -> None:
             if message.type == "error" and not message.text.startswith("Failed to load resource"):
@@ -155,6 +136,10 @@ class ChromiumBrowser:
             url = response.url
             if url.startswith(origin + SITE_PREFIX) and response.status == 404:
                 missing.append(url[len(origin + SITE_PREFIX) :].split("?")[0])
+            # The proxy's refusal of a plain-http request reaches the page as a 403 answer.
+            refused = response.headers.get(REFUSED_HEADER.lower()) == "refused"
+            if refused and response.request.resource_type not in COSMETIC:
+                blocked.append(url)
 
         def on_failed(request: Any) -> None:
             external = not request.url.startswith(origin)
@@ -166,18 +151,27 @@ class ChromiumBrowser:
             page_errors.append(f"{name}: {getattr(error, 'message', str(error))}"[:300])
 
         try:
-            async with async_playwright() as p:
+            async with self._proxy.scope([origin]) as scope, async_playwright() as p:
+                # The browser-wide proxy carries Chromium's own traffic; the check's context
+                # gets a listener that also lets through the check's own site.
                 browser = await p.chromium.launch(
-                    executable_path=self._path, args=list(CHROMIUM_ARGS)
+                    executable_path=self._path,
+                    args=list(CHROMIUM_ARGS),
+                    env=chromium_env(os.environ),
+                    proxy={"server": self._proxy.server},
                 )
                 try:
-                    context = await browser.new_context(bypass_csp=True, service_workers="block")
-                    await context.route("**/*", route)
+                    context = await browser.new_context(
+                        bypass_csp=True,
+                        service_workers="block",
+                        proxy={"server": scope.server},
+                    )
+                    # Context-wide, so popups and workers are counted too.
+                    context.on("response", on_response)
+                    context.on("requestfailed", on_failed)
                     page = await context.new_page()
                     page.on("pageerror", on_page_error)
                     page.on("console", on_console)
-                    page.on("response", on_response)
-                    page.on("requestfailed", on_failed)
                     await page.goto(f"{origin}{SITE_PREFIX}{page_path}", wait_until="load")
                     # Long-polling pages never go idle: evaluate anyway.
                     with contextlib.suppress(PlaywrightError):
