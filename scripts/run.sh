@@ -15,6 +15,11 @@ if [ -z "${GATEWAY_SECRET:-}" ]; then
 fi
 export GATEWAY_SECRET
 export GATEWAY_PORT="${GATEWAY_PORT:-8000}"
+# A local runner listens on loopback only unless you say otherwise (deployments bind all).
+export GATEWAY_HOST="${GATEWAY_HOST:-127.0.0.1}" PAGESMITH_OPS_HOST="${PAGESMITH_OPS_HOST:-127.0.0.1}"
+export FORGE_HOST="${FORGE_HOST:-127.0.0.1}" LLM_STUB_HOST="${LLM_STUB_HOST:-127.0.0.1}"
+# The generator's own private-fetch switch is for tests; a runner started here never has it.
+unset GENERATOR_ALLOW_PRIVATE_FETCH
 demo=""
 if [ -z "${GITHUB_TOKEN:-}" ]; then
   processes+=(forge)
@@ -31,6 +36,8 @@ if [ -z "${OPENAI_API_KEY:-}" ]; then
 fi
 # make run is a local runner: its callers (the listener below, or yours) live on loopback, so
 # callbacks may go there unless you say otherwise. Deployments keep the guard's default (off).
+# This opens loopback/private to callbacks only; link-local and metadata stay refused, and the
+# generator's fetch tool and self-check reach public addresses only.
 export PAGESMITH_ALLOW_PRIVATE_EGRESS="${PAGESMITH_ALLOW_PRIVATE_EGRESS:-1}"
 processes+=(listener)
 
@@ -40,14 +47,14 @@ cat <<MSG
   Pagesmith is starting: ${processes[*]}
   ${demo:+stand-ins in use:$demo (set GITHUB_TOKEN / OPENAI_API_KEY to use the real services)}
 
-  gateway   http://127.0.0.1:$GATEWAY_PORT/api/tasks   (probes: /healthz /readyz, metrics: /metrics)
+  gateway   http://$GATEWAY_HOST:$GATEWAY_PORT/api/tasks   (probes: /healthz /readyz, metrics: /metrics)
   secret    $GATEWAY_SECRET
   callbacks to http://127.0.0.1:8787/evaluate are printed by the listener process
-  private egress (loopback callbacks) is ${PAGESMITH_ALLOW_PRIVATE_EGRESS/1/allowed}
+  private egress (loopback callbacks) is ${PAGESMITH_ALLOW_PRIVATE_EGRESS/1/allowed}; the generator reaches public addresses only
 
   Submit a task (paste into another terminal):
 
-curl -s http://127.0.0.1:$GATEWAY_PORT/api/tasks -H 'Content-Type: application/json' -d '{
+curl -s http://$GATEWAY_HOST:$GATEWAY_PORT/api/tasks -H 'Content-Type: application/json' -d '{
   "email": "you@example.com", "secret": "$GATEWAY_SECRET", "task": "hello-pagesmith", "round": 1,
   "nonce": "'\$(python3 -c 'import uuid; print(uuid.uuid4())')'",
   "brief": "Publish a one-page site that reads data.csv and shows the total of its sales column in #total-sales.",

@@ -45,19 +45,22 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         "GENERATOR_MODEL",
         "GENERATOR_PORT",
         "GENERATOR_ALLOW_PRIVATE_FETCH",
+        "PAGESMITH_OPS_HOST",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OPENAI_API_KEY", "k")
     s = GeneratorSettings()  # type: ignore[call-arg]
     assert (s.openai_base_url, s.model, s.ops_port) == (None, "gpt-4.1-mini", 9101)
     assert s.allow_private_fetch is False
+    assert s.ops_host == "0.0.0.0"
 
 
 def test_private_fetch_has_its_own_switch(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "k")
     monkeypatch.setenv("GENERATOR_ALLOW_PRIVATE_FETCH", "1")
+    monkeypatch.setenv("PAGESMITH_OPS_HOST", "127.0.0.1")
     s = GeneratorSettings()  # type: ignore[call-arg]
-    assert s.allow_private_fetch is True
+    assert s.allow_private_fetch is True and s.ops_host == "127.0.0.1"
 
 
 def test_the_openai_key_is_required(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,7 +14,7 @@ from pagesmith_contracts import TaskFailedV1, TaskNotifiedV1, make_task_ref
 from pagesmith_runtime import EventPublisher
 from pagesmith_runtime.topology import EXCHANGE, OUTCOMES
 
-from tests.support.procs import Proc, command, free_port
+from tests.support.procs import Proc, command, free_port, http_ok
 from tests.support.queues import drain
 from tests.support.receiver import CallbackReceiver
 
@@ -103,3 +103,18 @@ async def test_a_loopback_callback_is_delivered_with_private_egress_on(
     finally:
         await receiver.stop()
 
+
+def test_ops_endpoints_listen_where_pagesmith_ops_host_says(amqp_url: str, tmp_path: Path) -> None:
+    port = free_port()
+    proc = Proc(
+        "notifier",
+        [command("pagesmith-notifier")],
+        {"AMQP_URL": amqp_url, "NOTIFIER_PORT": str(port), "PAGESMITH_OPS_HOST": "127.0.0.2"},
+        tmp_path / "notifier-ops.log",
+        ready_url=f"http://127.0.0.2:{port}/readyz",
+    )
+    try:
+        proc.start().wait_ready(60)
+        assert not http_ok(f"http://127.0.0.1:{port}/healthz")
+    finally:
+        proc.stop()

@@ -63,7 +63,11 @@ class Stack:
         return f"http://127.0.0.1:{self.ports['llm-stub']}"
 
     def _spec(self, name: str) -> Proc:
-        common = {"AMQP_URL": self.amqp_url, "PAGESMITH_LOG_LEVEL": "INFO"}
+        common = {
+            "AMQP_URL": self.amqp_url,
+            "PAGESMITH_LOG_LEVEL": "INFO",
+            "PAGESMITH_OPS_HOST": "127.0.0.1",
+        }
         p = self.ports
         specs: dict[str, tuple[str, dict[str, str], str]] = {
             "forge": (

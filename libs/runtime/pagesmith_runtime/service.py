@@ -48,7 +48,6 @@ class ConsumerService(Generic[D]):
     settings: ServiceSettings
     ops_port: int
     prefetch: int = 4
-    ops_host: str = "0.0.0.0"
 
 
 @dataclass(slots=True)
@@ -86,8 +85,8 @@ async def _serve(service: ConsumerService[D]) -> None:
     ready = Readiness()
     ops = web.AppRunner(create_ops_app(registry=registry, ready=ready), access_log=None)
     await ops.setup()
-    await web.TCPSite(ops, service.ops_host, service.ops_port).start()
-    log.info("ops endpoints up", port=service.ops_port)
+    await web.TCPSite(ops, service.settings.ops_host, service.ops_port).start()
+    log.info("ops endpoints up", host=service.settings.ops_host, port=service.ops_port)
 
     connect_task = asyncio.create_task(
         connect(service.settings.amqp_url, name=f"pagesmith-{service.stage}", stop=stop)

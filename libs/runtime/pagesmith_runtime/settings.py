@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ServiceSettings(BaseSettings):
-    """Broker URL, logging and shutdown timing, read from the operator's environment."""
+    """Broker URL, logging, shutdown timing and where ops endpoints listen, from the environment."""
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
@@ -19,6 +19,8 @@ class ServiceSettings(BaseSettings):
     shutdown_grace_seconds: float = Field(
         6.0, validation_alias="PAGESMITH_SHUTDOWN_GRACE_SECONDS", ge=0, le=60
     )
+    # All interfaces, for probes from outside a container; `make run` keeps them on loopback.
+    ops_host: str = Field("0.0.0.0", validation_alias="PAGESMITH_OPS_HOST", min_length=1)
 
 
 S = TypeVar("S", bound=BaseSettings)
