@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -87,6 +88,20 @@ async def test_the_readme_quickstart_publishes_a_working_page(
     owner_repo = callback["repo_url"].rstrip("/").split("/", 3)[3]
     status, readme = http_get(f"{stack.forge}/raw/{owner_repo}/{callback['commit_sha']}/README.md")
     assert status == 200 and b"scripted answer" in readme and b"not by a model" in readme
+
+    # The repository is browsable and clonable as the README says.
+    status, repo_page = http_get(callback["repo_url"])
+    assert status == 200 and b"GitHub Pages site" in repo_page
+    clone = tmp_path / "clone"
+    subprocess.run(
+        ["git", "clone", "-q", callback["repo_url"] + ".git", str(clone)], check=True, timeout=60
+    )
+    head = subprocess.run(
+        ["git", "-C", str(clone), "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    )
+    assert head.stdout.strip() == callback["commit_sha"]
+    assert (clone / "data.csv").read_bytes() == CSV
+    assert stack.forge_requests()  # the API request log the README points to
 
     # And the live page, in a browser, recomputes the same total from the served data.csv.
     from playwright.async_api import async_playwright
