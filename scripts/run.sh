@@ -31,6 +31,9 @@ fi
 if [ -z "${OPENAI_API_KEY:-}" ]; then
   processes+=(llm-stub)
   export LLM_STUB_PORT="${LLM_STUB_PORT:-8082}"
+  # The scripted answer for the quickstart request printed below; anything else gets the
+  # stub's labelled placeholder.
+  export LLM_STUB_SCRIPTS="${LLM_STUB_SCRIPTS:-$PWD/dev/llm-stub/scripts/quickstart.json}"
   export OPENAI_API_KEY="llm-stub-key" OPENAI_BASE_URL="http://127.0.0.1:$LLM_STUB_PORT/v1"
   demo="$demo llm-stub"
 fi

@@ -21,7 +21,8 @@ from pagesmith_contracts import (
 )
 from pydantic import ValidationError
 
-TDS_TASKS = Path(__file__).resolve().parents[3] / "shared" / "tds-tasks"
+from tests.support.fixtures import TDS_TASKS
+
 UID = b"106630282732699122392651063533108253119710741111654071784805512805215408107756"
 
 

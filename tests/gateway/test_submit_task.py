@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,12 +12,12 @@ from gateway.app import create_app
 from gateway.settings import GatewaySettings
 from pagesmith_contracts import TaskSubmittedV1, task_id_for
 
+from tests.support.fixtures import TDS_TASKS
 from tests.support.queues import drain
 
 pytestmark = pytest.mark.integration
 SECRET = "s3cret-gateway-value"
 CSV = b"product,region,sales\nWidget,North,120.50\nGadget,South,80.25\n"
-TASKS = Path(__file__).parents[2].parent / "shared" / "tds-tasks"
 
 
 def request_body(**overrides: Any) -> dict[str, Any]:
@@ -90,7 +89,7 @@ async def test_same_request_twice_gets_the_same_task_id(client):
 
 async def test_real_requests_are_accepted(client, amqp_url):
     for name in ("Analyze", "LLMPages", "ShareVolume"):
-        body = json.loads((TASKS / f"{name}.round1.request.json").read_text())
+        body = json.loads((TDS_TASKS / f"{name}.round1.request.json").read_text())
         body["secret"] = SECRET
         response = await client.post("/api/tasks", json=body)
         assert response.status == 200, await response.text()

@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -22,7 +21,8 @@ from openai import AsyncOpenAI
 from pagesmith_contracts import TaskRequest, TaskSubmittedV1, make_task_ref
 from prometheus_client import CollectorRegistry
 
-TDS = Path(__file__).resolve().parents[2].parent / "shared" / "tds-tasks"
+from tests.support.fixtures import TDS_TASKS
+
 OWN_SECRET = "sk-test-OWNSECRET-0123456789abcdefghij"
 SNAPSHOT_TIME = datetime(2025, 10, 27, 10, 15, tzinfo=UTC)
 
@@ -184,7 +184,7 @@ def make_deps(openai_script: ScriptedOpenAI, registry: CollectorRegistry) -> Cal
 
 
 def load_request(name: str) -> dict[str, Any]:
-    return json.loads((TDS / f"{name}.round1.request.json").read_text())
+    return json.loads((TDS_TASKS / f"{name}.round1.request.json").read_text())
 
 
 def submitted(body: dict[str, Any], *, received_at: datetime | None = None) -> TaskSubmittedV1:

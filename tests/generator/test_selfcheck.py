@@ -29,7 +29,7 @@ needs_chromium = pytest.mark.skipif(
     reason=f"{CHROMIUM} is not installed (apt-get install chromium); browser part skipped",
 )
 
-# The course's sum-of-sales template, instantiated as in tds-tasks/templates/sum-of-sales.md.
+# The course's sum-of-sales task template, instantiated with its own parameters.
 SUM_OF_SALES = {
     "email": "student@example.com",
     "secret": "s",

@@ -62,6 +62,26 @@ async def test_match_sees_system_and_tool_text(stub: Stub, client: AsyncOpenAI):
     assert completion.choices[0].message.content == "checked"
 
 
+async def test_a_script_may_name_itself_and_need_several_parts(stub: Stub, client: AsyncOpenAI):
+    # How the quickstart script knows its request: the brief and the exact data, both present.
+    sid = await stub.script(
+        id="greeting", match=["hello", "world"], responses=[{"content": "hi there"}]
+    )
+
+    assert sid == "greeting"
+    assert await ask(client, "hello, you") == "This is the llm stub's demo answer."
+    assert await ask(client, "world, hello") == "hi there"
+    assert [e["answered_by"] for e in await stub.requests()] == ["demo", "greeting"]
+    [listed] = await stub.scripts()
+    assert (listed["id"], listed["match"]) == ("greeting", ["hello", "world"])
+
+    async with stub.http.post(
+        stub.url("/_stub/scripts"), json={"id": "greeting", "responses": [{"content": "x"}]}
+    ) as resp:
+        assert resp.status == 400
+        assert "'greeting' is taken" in (await resp.json())["error"]["message"]
+
+
 async def test_remaining_counts(stub: Stub, client: AsyncOpenAI):
     script_id = await stub.script(responses=[{"content": "a"}, {"content": "b"}])
     await ask(client, "hi")
@@ -112,6 +132,11 @@ async def test_impossible_replies_are_flagged_in_the_log(stub: Stub, client: Asy
         ({"responses": [{"finish_reason": "length"}]}, "needs one of content"),
         ({"match": 3, "responses": [{"content": "x"}]}, "match: expected a string"),
         ({"responses": [{"content": "x"}], "repeat": True}, "unknown script keys"),
+        ({"match": [], "responses": [{"content": "x"}]}, "a non-empty list of strings"),
+        ({"match": ["a", 1], "responses": [{"content": "x"}]}, "a non-empty list of strings"),
+        ({"id": "demo", "responses": [{"content": "x"}]}, "other than 'demo' and 'script-<n>'"),
+        ({"id": "script-7", "responses": [{"content": "x"}]}, "other than 'demo'"),
+        ({"id": "two words", "responses": [{"content": "x"}]}, "id: expected up to 64"),
     ],
 )
 async def test_bad_scripts_are_refused(stub: Stub, script: dict, fragment: str):

@@ -1,4 +1,4 @@
-"""The built-in demo answer, given when no script matches (the quickstart runs on it)."""
+"""The built-in demo answer, given when no script matches: a schema-true, labelled placeholder."""
 
 from __future__ import annotations
 
