@@ -89,9 +89,18 @@ async def test_failing_js_check_is_repaired_before_publishing(
     repair = openai_script.user_texts(1)
     assert '`Math.abs(parseFloat(document.querySelector("#total-sales")' in repair
     assert "is not truthy once index.html has loaded (it evaluated to false)" in repair
-    assert counter(registry, "pagesmith_selfcheck_total", outcome="failed") == 1
+    # Two browser runs, one task: the task counts once, with the outcome of what shipped.
+    assert counter(registry, "pagesmith_selfcheck_runs_total", outcome="failed") == 1
+    assert counter(registry, "pagesmith_selfcheck_runs_total", outcome="passed") == 1
     assert counter(registry, "pagesmith_selfcheck_total", outcome="passed") == 1
+    assert counter(registry, "pagesmith_selfcheck_total", outcome="failed") == 0
     assert counter(registry, "pagesmith_generations_total", round="1", outcome="repaired") == 1
+    assert site.selfcheck is not None
+    assert (site.selfcheck.outcome, site.selfcheck.passed, site.selfcheck.failed) == (
+        "passed",
+        4,
+        (),
+    )
 
 
 @needs_chromium

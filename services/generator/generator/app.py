@@ -46,6 +46,8 @@ async def make_deps(settings: GeneratorSettings, runtime: Runtime) -> AsyncItera
         model=settings.model,
         call_timeout=settings.call_timeout_seconds,
         attempts=settings.llm_attempts,
+        backoff_initial=settings.llm_backoff_initial_seconds,
+        backoff_max=settings.llm_backoff_max_seconds,
         max_completion_tokens=settings.max_completion_tokens,
     )
     session = HttpFetcher.create_session(settings.allow_private_egress)

@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 
 import structlog
 from pagesmith_contracts import Check, ModelUsage
-from pagesmith_runtime import PermanentError, TransientError
 
 from .brief import BriefFacts
 from .budget import Budget
 from .draft import SiteDraft
 from .metrics import GeneratorMetrics
-from .ports import BrowserPort, DraftFailed, LlmPort, Message, Usage
+from .ports import BrowserPort, DraftFailed, GenerationError, LlmPort, Message, Usage
 from .prompt import repair_message
 from .secrets import SecretScanner, describe
 from .selfcheck import SelfCheck, run_selfcheck
@@ -24,7 +23,7 @@ log = structlog.get_logger(__name__)
 MAX_PROBLEMS = 25
 
 
-class GenerationFailed(PermanentError):
+class GenerationFailed(GenerationError):
     """No publishable draft within the budget: the caller degrades."""
 
 
@@ -147,7 +146,7 @@ class Generation:
             messages.append(repair_message(candidate.problems[:MAX_PROBLEMS]))
             try:
                 patch = await self._converse(messages)
-            except (TransientError, DraftFailed) as exc:
+            except GenerationError as exc:
                 # A usable draft is already in hand: ship it rather than degrade.
                 log.warning("repair round failed; keeping the best draft", error=str(exc))
                 break
@@ -209,7 +208,7 @@ class Generation:
             draft.assertions,
             timeout=min(self.selfcheck_timeout, max(self.budget.remaining() - 5, 1)),
         )
-        self.metrics.selfchecks.labels(outcome=check.outcome).inc()
+        self.metrics.selfcheck_runs.labels(outcome=check.outcome).inc()
         if check.unverified:
             log.info(
                 "self-check left some checks unverified",

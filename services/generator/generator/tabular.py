@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
+
+from pagesmith_contracts import Attachment
+
+Sheets = dict[str, list[list[Any]]]
 
 XLSX_TYPES = (
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -34,7 +41,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def read_xlsx(data: bytes) -> dict[str, list[list[Any]]]:
+def read_xlsx(data: bytes) -> Sheets:
     """Every sheet as rows of plain values, trailing empty rows and columns removed."""
     from openpyxl import load_workbook
 
@@ -42,7 +49,7 @@ def read_xlsx(data: bytes) -> dict[str, list[list[Any]]]:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a bad file
         raise TableError(f"not a readable xlsx workbook: {type(exc).__name__}") from exc
-    sheets: dict[str, list[list[Any]]] = {}
+    sheets: Sheets = {}
     try:
         for ws in workbook.worksheets:
             rows = [[_cell(v) for v in row] for row in ws.iter_rows(values_only=True)]
@@ -79,12 +86,48 @@ def rows_to_json(rows: list[list[Any]]) -> bytes:
     return (json.dumps(records, indent=2, ensure_ascii=False) + "\n").encode()
 
 
-def table_rows(
-    name: str, media_type: str, data: bytes, sheet: str | None = None
-) -> list[list[Any]]:
+@dataclass(frozen=True, slots=True)
+class Workbooks:
+    """Each spreadsheet attachment of a task, parsed once, off the event loop, then reused.
+
+    openpyxl is pure Python: a 2 MiB workbook takes seconds, which on the loop would stall
+    every other delivery, /healthz and the broker heartbeat.
+    """
+
+    parsed: Mapping[str, Sheets | str] = field(default_factory=dict)  # str: why it failed
+
+    @classmethod
+    async def read(cls, attachments: Iterable[Attachment]) -> Workbooks:
+        spreadsheets = [a for a in attachments if is_spreadsheet(a.name, a.media_type)]
+        if not spreadsheets:
+            return cls()
+        return await asyncio.to_thread(cls.parse, spreadsheets)
+
+    @classmethod
+    def parse(cls, attachments: Iterable[Attachment]) -> Workbooks:
+        """Blocking: use `read` on the event loop."""
+        parsed: dict[str, Sheets | str] = {}
+        for a in attachments:
+            if is_spreadsheet(a.name, a.media_type):
+                try:
+                    parsed[a.name] = read_xlsx(a.data)
+                except TableError as exc:
+                    parsed[a.name] = str(exc)
+        return cls(parsed)
+
+    def sheets(self, name: str) -> Sheets:
+        result = self.parsed.get(name)
+        if result is None:
+            raise TableError(f"{name} was not read as a spreadsheet")
+        if isinstance(result, str):
+            raise TableError(result)
+        return result
+
+
+def table_rows(a: Attachment, workbooks: Workbooks, sheet: str | None = None) -> list[list[Any]]:
     """The rows of a CSV or of one spreadsheet sheet (the first when `sheet` is None)."""
-    if is_spreadsheet(name, media_type):
-        sheets = read_xlsx(data)
+    if is_spreadsheet(a.name, a.media_type):
+        sheets = workbooks.sheets(a.name)
         if not sheets:
             raise TableError("the workbook has no sheets")
         if sheet is None:
@@ -92,6 +135,6 @@ def table_rows(
         if sheet not in sheets:
             raise TableError(f"no sheet {sheet!r}; sheets: {', '.join(sheets)}")
         return sheets[sheet]
-    if is_csv(name, media_type):
-        return read_csv(data)
-    raise TableError(f"{name} is not a CSV or xlsx file")
+    if is_csv(a.name, a.media_type):
+        return read_csv(a.data)
+    raise TableError(f"{a.name} is not a CSV or xlsx file")

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .paths import InvalidPath, check_path
 from .ports import EgressDenied, FetchFailed, FetchPort, ToolCall, ToolSpec
 from .site import CODE_OWNED, is_text
-from .tabular import TableError, is_spreadsheet, read_xlsx, rows_to_csv, rows_to_json, table_rows
+from .tabular import TableError, Workbooks, is_spreadsheet, rows_to_csv, rows_to_json, table_rows
 from .workflow import WorkflowError, workflow_template
 
 log = structlog.get_logger(__name__)
@@ -87,13 +87,17 @@ WRITE_CI_WORKFLOW = ToolSpec(
 
 @dataclass
 class ToolBox:
-    """The state tools work on: inputs, the fetcher, and the files tools wrote."""
+    """The state tools work on: inputs, the fetcher, and the files tools wrote.
+
+    `workbooks` holds the spreadsheet attachments already parsed (`Workbooks.read`).
+    """
 
     attachments: Sequence[Attachment]
     fetcher: FetchPort | None
     read_chars: int = 100_000
     repo_files: Sequence[SiteFile] = ()
     wants_workflow: bool = False
+    workbooks: Workbooks = field(default_factory=Workbooks)
     written: dict[str, bytes] = field(default_factory=dict)
 
     def specs(self) -> list[ToolSpec]:
@@ -154,7 +158,7 @@ class ToolBox:
     async def _tool_read_attachment(self, args: ReadAttachment) -> dict[str, object]:
         a = self._attachment(args.name)
         if is_spreadsheet(a.name, a.media_type):
-            sheets = read_xlsx(a.data)
+            sheets = self.workbooks.sheets(a.name)
             text = "\n".join(f"# sheet {n}\n{rows_to_csv(r).decode()}" for n, r in sheets.items())
         elif is_text(a.data):
             text = a.data.decode("utf-8")
@@ -169,7 +173,7 @@ class ToolBox:
 
     async def _tool_convert_table(self, args: ConvertTable) -> dict[str, object]:
         a = self._attachment(args.attachment)
-        rows = table_rows(a.name, a.media_type, a.data, args.sheet)
+        rows = table_rows(a, self.workbooks, args.sheet)
         data = rows_to_csv(rows) if args.format == "csv" else rows_to_json(rows)
         path = self._write(args.path, data)
         preview = rows_to_csv(rows[:4]).decode()
