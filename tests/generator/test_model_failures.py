@@ -8,12 +8,12 @@ from typing import Any
 import httpx2
 import pytest
 import stamina
-from stamina.instrumentation import set_on_retry_hooks
 from generator import rounds
 from generator.adapters.llm import OpenAiLlm
 from generator.handlers.task_submitted import handle_task_submitted
 from openai import AsyncOpenAI
 from pagesmith_contracts import SiteGeneratedV1
+from stamina.instrumentation import set_on_retry_hooks
 
 from .conftest import OWN_SECRET, ScriptedOpenAI, chat, counter, draft, late, submitted
 

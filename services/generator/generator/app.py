@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
@@ -56,6 +57,10 @@ async def make_deps(settings: GeneratorSettings, runtime: Runtime) -> AsyncItera
     )
     if browser is None:
         log.warning("no Chromium: the self-check will be skipped", path=settings.chromium_path)
+    # What is alive now lives as long as the process: keep it out of every collection pass, so
+    # a pass during a task (say, over a big spreadsheet's rows) stops the loop for milliseconds.
+    gc.collect()
+    gc.freeze()
     try:
         yield Deps(
             settings=settings,

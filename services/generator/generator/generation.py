@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -14,7 +15,7 @@ from .draft import SiteDraft
 from .metrics import GeneratorMetrics
 from .ports import BrowserPort, DraftFailed, GenerationError, LlmPort, Message, Usage
 from .prompt import repair_message
-from .secrets import SecretScanner, describe
+from .secrets import Finding, SecretScanner, describe
 from .selfcheck import SelfCheck, run_selfcheck
 from .tools import ToolBox
 from .validate import static_problems
@@ -187,14 +188,19 @@ class Generation:
                 log.info("tool call", tool=call.name, ok=ok)
                 messages.append({"role": "tool", "tool_call_id": call.id, "content": content})
 
-    async def _evaluate(self, draft: SiteDraft) -> Candidate:
-        built = self.build(draft, self.toolbox.written)
+    def _inspect(self, draft: SiteDraft) -> tuple[Built, list[str], list[Finding]]:
+        """Build and check statically: pure work, seconds for megabytes of converted data."""
+        built = self.build(draft, dict(self.toolbox.written))
         problems = [*built.notes, *static_problems(built.files, self.facts)]
         findings = self.scanner.scan(
             built.files,
             ("commit message", draft.commit_message),
             ("description", draft.description),
         )
+        return built, problems, findings
+
+    async def _evaluate(self, draft: SiteDraft) -> Candidate:
+        built, problems, findings = await asyncio.to_thread(self._inspect, draft)
         if findings:
             self.metrics.secret_findings.inc(len(findings))
             log.warning(

@@ -35,7 +35,7 @@ from .site import (
     license_file,
     readme_fallback,
 )
-from .tabular import Workbooks
+from .tabular import READ_TIMEOUT_SECONDS, Workbooks
 from .tools import ToolBox
 from .validate import fix_json_floats
 
@@ -75,6 +75,12 @@ def _generation(
     )
 
 
+async def _workbooks(event: TaskSubmittedV1 | RepoCheckedOutV1, budget: Budget) -> Workbooks:
+    """The task's spreadsheets, parsed once for the prompt and every tool call."""
+    timeout = min(READ_TIMEOUT_SECONDS, max(budget.remaining(), 1.0))
+    return await Workbooks.read(event.attachments, timeout=timeout)
+
+
 def _pages_build(files: Mapping[str, bytes]) -> PagesBuild:
     for path, data in files.items():
         if path.startswith(".github/workflows/") and b"deploy-pages" in data:
@@ -93,7 +99,7 @@ async def site_for_round1(event: TaskSubmittedV1, deps: Deps) -> SiteGeneratedV1
     facts = read_brief(event.brief, event.checks)
     budget = Budget.for_task(task, s.publish_reserve_seconds, deps.clock)
     year = task.received_at.year
-    workbooks = await Workbooks.read(event.attachments)
+    workbooks = await _workbooks(event, budget)
     toolbox = ToolBox(
         attachments=event.attachments,
         fetcher=deps.fetcher,
@@ -148,7 +154,7 @@ async def site_for_round2(event: RepoCheckedOutV1, deps: Deps) -> SiteGeneratedV
     facts = read_brief(event.brief, event.checks)
     budget = Budget.for_task(task, s.publish_reserve_seconds, deps.clock)
     current = {f.path: f.content for f in event.files}
-    workbooks = await Workbooks.read(event.attachments)
+    workbooks = await _workbooks(event, budget)
     toolbox = ToolBox(
         attachments=event.attachments,
         fetcher=deps.fetcher,
