@@ -49,6 +49,20 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     s = GeneratorSettings()  # type: ignore[call-arg]
     assert (s.openai_base_url, s.model, s.ops_port) == (None, "gpt-4.1-mini", 9101)
     assert s.allow_private_egress is False
+    assert s.llm_attempts is None  # model calls are retried for as long as the budget lasts
+
+
+def test_the_model_retry_tunables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    monkeypatch.setenv("GENERATOR_LLM_ATTEMPTS", "12")
+    monkeypatch.setenv("GENERATOR_LLM_BACKOFF_INITIAL_SECONDS", "0.05")
+    monkeypatch.setenv("GENERATOR_LLM_BACKOFF_MAX_SECONDS", "2")
+    s = GeneratorSettings()  # type: ignore[call-arg]
+    assert (s.llm_attempts, s.llm_backoff_initial_seconds, s.llm_backoff_max_seconds) == (
+        12,
+        0.05,
+        2,
+    )
 
 
 def test_the_openai_key_is_required(monkeypatch: pytest.MonkeyPatch) -> None:
