@@ -11,6 +11,7 @@ from pagesmith_contracts import (
     ModelUsage,
     RepoCheckedOutV1,
     RepoRef,
+    SelfCheckSummary,
     SiteFile,
     SiteGeneratedV1,
     SitePublishedV1,
@@ -87,6 +88,9 @@ def sample_events() -> list[Event]:
             repo_url=repo.html_url,
             commit_sha=SHA,
             pages_url="https://owner.github.io/ShareVolume/",
+            selfcheck=SelfCheckSummary(
+                outcome="failed", passed=2, failed=("document.title === 'x'",), unverified=1
+            ),
         ),
         TaskNotifiedV1(
             **common,

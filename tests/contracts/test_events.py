@@ -15,6 +15,7 @@ from pagesmith_contracts import (
     EVENT_TYPES,
     AnyEvent,
     Event,
+    SelfCheckSummary,
     SiteFile,
     SiteGeneratedV1,
     SitePublishedV1,
@@ -198,6 +199,24 @@ def test_task_failed_may_carry_the_task() -> None:
     decoded = decode_event(event.model_dump_json())
     assert isinstance(decoded, TaskFailedV1)
     assert decoded.task == task_ref()
+
+
+@pytest.mark.parametrize("cls", [SiteGeneratedV1, SitePublishedV1])
+def test_messages_from_before_the_selfcheck_field_still_decode(cls: type[Event]) -> None:
+    [sample] = [e for e in sample_events() if isinstance(e, cls)]
+    body = json.loads(sample.model_dump_json())
+    body.pop("selfcheck")  # what a message queued by the previous version holds
+    decoded = decode_event(json.dumps(body))
+    assert isinstance(decoded, cls) and decoded.selfcheck is None  # type: ignore[attr-defined]
+
+
+def test_selfcheck_summary_is_strict() -> None:
+    summary = SelfCheckSummary(outcome="failed", passed=1, failed=("a",), unverified=2)
+    assert SelfCheckSummary.model_validate_json(summary.model_dump_json()) == summary
+    with pytest.raises(ValidationError):
+        SelfCheckSummary.model_validate({"outcome": "repaired"})
+    with pytest.raises(ValidationError):
+        SelfCheckSummary.model_validate({"outcome": "passed", "extra": 1})
 
 
 # --- task ids -------------------------------------------------------------------------------

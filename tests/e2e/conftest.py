@@ -34,6 +34,9 @@ async def stack(
     s = Stack(amqp_url=amqp_url, tmp=tmp_path, receiver=receiver)
     if marker is not None:
         s.pages_build_seconds = float(marker.args[0])
+    env = request.node.get_closest_marker("generator_env")
+    if env is not None:
+        s.extra_env["generator"] = {k: str(v) for k, v in env.kwargs.items()}
     try:
         s.start()
         yield s

@@ -14,6 +14,7 @@ import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from generator.adapters.browser import ChromiumBrowser
+from generator.adapters.egress_proxy import EgressProxy
 from generator.adapters.llm import create_llm
 from generator.brief import read_brief
 from generator.handlers.task_submitted import handle_task_submitted
@@ -21,6 +22,7 @@ from generator.validate import static_problems
 from llm_stub.app import create_app
 from llm_stub.settings import StubSettings
 from pagesmith_contracts import SiteGeneratedV1
+from pagesmith_runtime.egress import EgressPolicy
 
 from tests.support.quickstart import ROOT, readme_request, run_sh
 
@@ -67,11 +69,20 @@ def quickstart_deps(stub_url: str, make_deps: Any) -> Any:
         settings = make_settings(OPENAI_BASE_URL=f"{stub_url}/v1", **kwargs.pop("settings", {}))
         llm, _ = create_llm(
             api_key="sk-test", base_url=f"{stub_url}/v1", model=settings.model,
-            call_timeout=30, attempts=3, max_completion_tokens=None,
+            call_timeout=30, attempts=3, backoff_initial=0.1, backoff_max=1.0,
+            max_completion_tokens=None,
         )  # fmt: skip
         return make_deps(settings=settings, llm=llm, **kwargs)
 
     return build
+
+
+@pytest.fixture
+async def proxy() -> AsyncIterator[EgressProxy]:
+    """The generator's own egress rules: public addresses only (none answer here)."""
+    p = EgressProxy(EgressPolicy(allow_private=False))
+    yield p
+    await p.close()
 
 
 def readme_body(tmp_path: Path) -> dict[str, Any]:
@@ -85,11 +96,11 @@ def with_csv(body: dict[str, Any], csv: bytes) -> dict[str, Any]:
 
 @needs_chromium
 async def test_the_readme_example_gets_the_scripted_app_and_passes_its_self_check(
-    tmp_path: Path, stub_url: str, quickstart_deps: Any, registry: Any
+    tmp_path: Path, stub_url: str, quickstart_deps: Any, registry: Any, proxy: EgressProxy
 ) -> None:
     body = readme_body(tmp_path)
     event = submitted(body)
-    browser = ChromiumBrowser(CHROMIUM, allow_private=False, external=False)
+    browser = ChromiumBrowser(CHROMIUM, proxy=proxy)
     deps = quickstart_deps(settings={"selfcheck": True}, browser=browser)
 
     site = (await handle_task_submitted(event, deps))[0]
@@ -116,14 +127,16 @@ async def test_the_readme_example_gets_the_scripted_app_and_passes_its_self_chec
 
 
 @needs_chromium
-async def test_the_scripted_page_computes_the_total_from_the_data_it_is_given() -> None:
+async def test_the_scripted_page_computes_the_total_from_the_data_it_is_given(
+    proxy: EgressProxy,
+) -> None:
     # A real app, not a picture of one: other rows (a quoted comma too) give their own total.
     csv = (
         b'product,region,sales\nWidget,North,120.50\n"Gadget, large",South,80.25\n'
         b"Gizmo,West,200.00\nDoohickey,East,0.10\n"
     )
     site = scripted_files()
-    browser = ChromiumBrowser(CHROMIUM, allow_private=False, external=False)
+    browser = ChromiumBrowser(CHROMIUM, proxy=proxy)
     checks = [
         'document.querySelector("#total-sales").textContent === "400.85"',
         'document.querySelector("#row-count").textContent === "4"',

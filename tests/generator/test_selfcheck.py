@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 from aiohttp import web
 from generator.adapters.browser import ChromiumBrowser
 from generator.adapters.egress_proxy import EgressProxy
@@ -16,7 +17,7 @@ from generator.draft import CheckAssertion
 from generator.handlers.task_submitted import handle_task_submitted
 from generator.ports import BrowserReport, JsResult
 from generator.selfcheck import expressions_for, interpret, run_selfcheck
-from pagesmith_contracts import Check, SiteGeneratedV1
+from pagesmith_contracts import Check, SelfCheckSummary, SiteGeneratedV1
 from pagesmith_runtime.egress import EgressPolicy
 
 from tests.support.egress import STANDIN, ScriptedResolver, Tripwire, serve, standin_policy
@@ -105,9 +106,18 @@ async def test_failing_js_check_is_repaired_before_publishing(
     repair = openai_script.user_texts(1)
     assert '`Math.abs(parseFloat(document.querySelector("#total-sales")' in repair
     assert "is not truthy once index.html has loaded (it evaluated to false)" in repair
-    assert counter(registry, "pagesmith_selfcheck_total", outcome="failed") == 1
+    # Two browser runs, one task: the task counts once, with the outcome of what shipped.
+    assert counter(registry, "pagesmith_selfcheck_runs_total", outcome="failed") == 1
+    assert counter(registry, "pagesmith_selfcheck_runs_total", outcome="passed") == 1
     assert counter(registry, "pagesmith_selfcheck_total", outcome="passed") == 1
+    assert counter(registry, "pagesmith_selfcheck_total", outcome="failed") == 0
     assert counter(registry, "pagesmith_generations_total", round="1", outcome="repaired") == 1
+    assert site.selfcheck is not None
+    assert (site.selfcheck.outcome, site.selfcheck.passed, site.selfcheck.failed) == (
+        "passed",
+        4,
+        (),
+    )
 
 
 @needs_chromium
@@ -312,3 +322,48 @@ async def test_chromium_runs_without_the_services_secrets(
     assert environs, "no Chromium process found"
     assert all(secret.encode() not in env for env in environs)
     assert all(b"AMQP_URL=" not in env and b"OPENAI" not in env for env in environs)
+
+
+class AlwaysFailing:
+    """A browser whose page never shows the total: every repair still fails that check."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    async def check(
+        self, files: Any, expressions: Any, *, page: str, timeout: float
+    ) -> BrowserReport:
+        self.runs += 1
+        return BrowserReport(
+            results=tuple(
+                JsResult(e, "total-sales" not in e, "" if "total-sales" not in e else "it "
+                         "evaluated to false")
+                for e in expressions
+            )
+        )  # fmt: skip
+
+
+async def test_failing_checks_published_anyway_are_their_own_outcome_counted_once(
+    openai_script: Any, make_deps: Any, registry: Any
+) -> None:
+    openai_script.repeat_last = True
+    openai_script.add(chat(draft({"index.html": BROKEN, "README.md": "# Sales\n"})))
+    browser = AlwaysFailing()
+    deps = make_deps(settings=make_settings(selfcheck=True, max_repair_rounds=2), browser=browser)
+
+    with structlog.testing.capture_logs() as logs:
+        site = (await handle_task_submitted(submitted(SUM_OF_SALES), deps))[0]
+
+    assert isinstance(site, SiteGeneratedV1) and not site.degraded
+    assert browser.runs == 3  # the first draft and two repairs
+    total = SUM_OF_SALES["checks"][2]["js"]  # type: ignore[index]
+    assert site.selfcheck == SelfCheckSummary(
+        outcome="failed", passed=2, failed=(total,), unverified=1
+    )
+    generations = "pagesmith_generations_total"
+    assert counter(registry, generations, round="1", outcome="failing_checks") == 1
+    assert counter(registry, generations, round="1", outcome="repaired") == 0
+    assert counter(registry, "pagesmith_selfcheck_total", outcome="failed") == 1  # one task
+    assert counter(registry, "pagesmith_selfcheck_runs_total", outcome="failed") == 3
+    [warning] = [e for e in logs if e["event"] == "publishing with failing checks"]
+    assert warning["failed_checks"] == [total]

@@ -53,6 +53,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (s.openai_base_url, s.model, s.ops_port) == (None, "gpt-4.1-mini", 9101)
     assert s.allow_private_fetch is False
     assert s.ops_host == "0.0.0.0"
+    assert s.llm_attempts is None  # model calls are retried for as long as the budget lasts
 
 
 def test_private_fetch_has_its_own_switch(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -61,6 +62,19 @@ def test_private_fetch_has_its_own_switch(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("PAGESMITH_OPS_HOST", "127.0.0.1")
     s = GeneratorSettings()  # type: ignore[call-arg]
     assert s.allow_private_fetch is True and s.ops_host == "127.0.0.1"
+
+
+def test_the_model_retry_tunables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    monkeypatch.setenv("GENERATOR_LLM_ATTEMPTS", "12")
+    monkeypatch.setenv("GENERATOR_LLM_BACKOFF_INITIAL_SECONDS", "0.05")
+    monkeypatch.setenv("GENERATOR_LLM_BACKOFF_MAX_SECONDS", "2")
+    s = GeneratorSettings()  # type: ignore[call-arg]
+    assert (s.llm_attempts, s.llm_backoff_initial_seconds, s.llm_backoff_max_seconds) == (
+        12,
+        0.05,
+        2,
+    )
 
 
 def test_the_openai_key_is_required(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,7 @@ import yaml
 from generator.brief import read_brief
 from generator.degraded import degraded_round1
 from generator.paths import InvalidPath, check_path
-from generator.secrets import SecretScanner
+from generator.secrets import CHUNK_CHARS, SecretScanner
 from generator.site import assemble, license_file, may_edit_attachment
 from generator.tabular import read_xlsx, rows_to_csv, rows_to_json
 from generator.validate import fix_json_floats, static_problems
@@ -99,7 +99,7 @@ def test_real_spreadsheet_converts_every_row() -> None:
     xlsx = next(a for a in event.attachments if a.name == "data.xlsx")
     sheets = read_xlsx(xlsx.data)
     rows = next(iter(sheets.values()))
-    assert len(rows) == 501 and rows[0] == ["date", "region", "product", "units", "price"]
+    assert len(rows) == 501 and rows[0] == ("date", "region", "product", "units", "price")
     csv_text = rows_to_csv(rows).decode()
     assert csv_text.count("\n") == 501 and csv_text.startswith("date,region,product,units,price\n")
     records = json.loads(rows_to_json(rows))
@@ -164,3 +164,11 @@ def test_degraded_site_is_honest_and_complete() -> None:
     assert set(files) == {"index.html", "README.md", "uid.txt", "LICENSE", ".nojekyll"}
     assert b"&lt;b&gt;brief&lt;/b&gt;" in files["index.html"] and files["uid.txt"] == b"42"
     assert b"model down" in files["README.md"] and b"degraded" in files["README.md"]
+
+
+def test_secret_scanner_reads_large_files_piecewise_with_line_numbers() -> None:
+    filler = "x = 1\n" * (CHUNK_CHARS // 3)  # the key lands past the first piece
+    text = filler + "key = 'ghp_" + "A" * 36 + "'\n" + filler
+    [finding] = SecretScanner().scan({"big.py": text.encode()})
+    assert finding.kind == "GitHub token"
+    assert finding.line == filler.count("\n") + 1

@@ -53,7 +53,8 @@ def stub_deps(stub: Stub, make_deps: Any) -> Any:
         settings = make_settings(OPENAI_BASE_URL=stub.base_url)
         llm, _ = create_llm(
             api_key="sk-test", base_url=stub.base_url, model=settings.model,
-            call_timeout=30, attempts=3, max_completion_tokens=None,
+            call_timeout=30, attempts=3, backoff_initial=0.01, backoff_max=0.05,
+            max_completion_tokens=None,
         )  # fmt: skip
         return make_deps(settings=settings, llm=llm, **kwargs)
 

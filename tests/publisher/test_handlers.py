@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from pagesmith_contracts import RepoCheckedOutV1, SiteFile, SitePublishedV1
+from pagesmith_contracts import RepoCheckedOutV1, SelfCheckSummary, SiteFile, SitePublishedV1
 from pagesmith_runtime import PermanentError
 from publisher.commits import has_trailer
 from publisher.handlers.site_generated import handle_site_generated
@@ -75,6 +75,12 @@ async def test_round_1_creates_commits_and_enables_pages(gh: FakeGitHub) -> None
     }
     assert deps.metrics.repos_created._value.get() == 1
     assert deps.site.urls == [event.pages_url]  # type: ignore[attr-defined]
+
+
+async def test_the_selfcheck_summary_is_carried_into_site_published(gh: FakeGitHub) -> None:
+    summary = SelfCheckSummary(outcome="failed", passed=2, failed=("!!window.chart",))
+    [event] = await handle_site_generated(generated(task_ref(), selfcheck=summary), make_deps(gh))
+    assert isinstance(event, SitePublishedV1) and event.selfcheck == summary
 
 
 async def test_redelivery_reuses_the_repository_and_the_commit(gh: FakeGitHub) -> None:

@@ -23,3 +23,22 @@ async def drain(amqp_url: str, queue: str, *, wait: float = 0.0) -> list[AnyEven
         return events
     finally:
         await connection.close()
+
+
+async def tap(amqp_url: str, *event_types: str) -> str:
+    """A queue that gets a copy of every event of these types from now on; its name."""
+    import uuid
+
+    from pagesmith_runtime.topology import EXCHANGE
+
+    name = f"test.tap.{uuid.uuid4().hex[:10]}"
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(name, durable=False)
+        exchange = await channel.get_exchange(EXCHANGE)
+        for event_type in event_types:
+            await queue.bind(exchange, routing_key=event_type)
+        return name
+    finally:
+        await connection.close()

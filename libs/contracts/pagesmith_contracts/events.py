@@ -153,6 +153,19 @@ class ModelUsage(BaseModel):
     output_tokens: int = 0
 
 
+SelfCheckOutcome = Literal["passed", "failed", "unverified", "skipped"]
+
+
+class SelfCheckSummary(BaseModel):
+    """The browser self-check of the draft that shipped: how many checks passed, which failed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    outcome: SelfCheckOutcome
+    passed: int = 0
+    failed: tuple[str, ...] = ()  # the text of each check the page failed
+    unverified: int = 0  # checks the browser could not answer (English, blocked, skipped)
+
+
 class Event(BaseModel):
     """The envelope, with CloudEvents attribute names; `subject` is the task id."""
 
@@ -206,6 +219,8 @@ class SiteGeneratedV1(Event):
     degraded: bool = False
     degraded_reason: str | None = None
     usage: ModelUsage = ModelUsage()
+    # None: no self-check summary (a degraded site, or a message from before the field).
+    selfcheck: SelfCheckSummary | None = None
 
 
 class SitePublishedV1(Event):
@@ -217,6 +232,7 @@ class SitePublishedV1(Event):
     commit_sha: Annotated[str, Field(pattern=r"^[0-9a-f]{40}$")]
     pages_url: str
     degraded: bool = False
+    selfcheck: SelfCheckSummary | None = None  # copied from site.generated
 
 
 class TaskNotifiedV1(Event):

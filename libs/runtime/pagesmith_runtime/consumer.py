@@ -95,11 +95,15 @@ class Dispatcher(Generic[D]):
             await self._fail(message, event, str(exc))
             return
         except Exception as exc:
-            if self._last_delivery(message):
-                log.exception("handler crashed on its last delivery")
+            # A bug: every crashed delivery is logged with its traceback, then requeued.
+            last = self._last_delivery(message)
+            log.exception("handler crashed", last_delivery=last)
+            if last:
                 await self._fail(message, event, f"internal error: {exc!r}")
                 return
-            raise
+            self._count(event_type, "crashed")
+            await message.reject(requeue=True)
+            return
         for output in outputs:
             await self._publish(output)
         elapsed = time.monotonic() - started

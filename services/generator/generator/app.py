@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
@@ -48,6 +49,8 @@ async def make_deps(settings: GeneratorSettings, runtime: Runtime) -> AsyncItera
         model=settings.model,
         call_timeout=settings.call_timeout_seconds,
         attempts=settings.llm_attempts,
+        backoff_initial=settings.llm_backoff_initial_seconds,
+        backoff_max=settings.llm_backoff_max_seconds,
         max_completion_tokens=settings.max_completion_tokens,
     )
     # What the model's tool and the page under check may reach: public addresses, plus
@@ -58,6 +61,10 @@ async def make_deps(settings: GeneratorSettings, runtime: Runtime) -> AsyncItera
     browser = ChromiumBrowser.if_available(settings.chromium_path, proxy=proxy)
     if browser is None:
         log.warning("no Chromium: the self-check will be skipped", path=settings.chromium_path)
+    # What is alive now lives as long as the process: keep it out of every collection pass, so
+    # a pass during a task (say, over a big spreadsheet's rows) stops the loop for milliseconds.
+    gc.collect()
+    gc.freeze()
     try:
         yield Deps(
             settings=settings,

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import structlog
 from pagesmith_contracts import Check, ModelUsage
-from pagesmith_runtime import PermanentError, TransientError
 
 from .brief import BriefFacts
 from .budget import Budget
 from .draft import SiteDraft
 from .metrics import GeneratorMetrics
-from .ports import BrowserPort, DraftFailed, LlmPort, Message, Usage
+from .ports import BrowserPort, DraftFailed, GenerationError, LlmPort, Message, Usage
 from .prompt import repair_message
-from .secrets import SecretScanner, describe
+from .secrets import Finding, SecretScanner, describe
 from .selfcheck import SelfCheck, run_selfcheck
 from .tools import ToolBox
 from .validate import static_problems
@@ -24,7 +24,7 @@ log = structlog.get_logger(__name__)
 MAX_PROBLEMS = 25
 
 
-class GenerationFailed(PermanentError):
+class GenerationFailed(GenerationError):
     """No publishable draft within the budget: the caller degrades."""
 
 
@@ -147,7 +147,7 @@ class Generation:
             messages.append(repair_message(candidate.problems[:MAX_PROBLEMS]))
             try:
                 patch = await self._converse(messages)
-            except (TransientError, DraftFailed) as exc:
+            except GenerationError as exc:
                 # A usable draft is already in hand: ship it rather than degrade.
                 log.warning("repair round failed; keeping the best draft", error=str(exc))
                 break
@@ -188,14 +188,19 @@ class Generation:
                 log.info("tool call", tool=call.name, ok=ok)
                 messages.append({"role": "tool", "tool_call_id": call.id, "content": content})
 
-    async def _evaluate(self, draft: SiteDraft) -> Candidate:
-        built = self.build(draft, self.toolbox.written)
+    def _inspect(self, draft: SiteDraft) -> tuple[Built, list[str], list[Finding]]:
+        """Build and check statically: pure work, seconds for megabytes of converted data."""
+        built = self.build(draft, dict(self.toolbox.written))
         problems = [*built.notes, *static_problems(built.files, self.facts)]
         findings = self.scanner.scan(
             built.files,
             ("commit message", draft.commit_message),
             ("description", draft.description),
         )
+        return built, problems, findings
+
+    async def _evaluate(self, draft: SiteDraft) -> Candidate:
+        built, problems, findings = await asyncio.to_thread(self._inspect, draft)
         if findings:
             self.metrics.secret_findings.inc(len(findings))
             log.warning(
@@ -209,7 +214,7 @@ class Generation:
             draft.assertions,
             timeout=min(self.selfcheck_timeout, max(self.budget.remaining() - 5, 1)),
         )
-        self.metrics.selfchecks.labels(outcome=check.outcome).inc()
+        self.metrics.selfcheck_runs.labels(outcome=check.outcome).inc()
         if check.unverified:
             log.info(
                 "self-check left some checks unverified",

@@ -17,13 +17,21 @@ class GeneratorMetrics:
         )
         self.generations = Counter(
             "pagesmith_generations_total",
-            "Sites generated, by round and outcome (ok, repaired, degraded).",
+            "Sites generated, one per task, by round and outcome: ok, repaired (a repair round "
+            "fixed it), failing_checks (published with failing self-checks), degraded.",
             ["round", "outcome"],
             registry=registry,
         )
         self.selfchecks = Counter(
             "pagesmith_selfcheck_total",
-            "Self-checks before publishing, by outcome (passed, failed, skipped).",
+            "Tasks by the self-check outcome of the draft that shipped, one per task "
+            "(passed, failed, unverified, skipped); browser runs: pagesmith_selfcheck_runs_total.",
+            ["outcome"],
+            registry=registry,
+        )
+        self.selfcheck_runs = Counter(
+            "pagesmith_selfcheck_runs_total",
+            "Self-check runs, one per draft checked (repair rounds included), by outcome.",
             ["outcome"],
             registry=registry,
         )

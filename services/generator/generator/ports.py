@@ -17,8 +17,39 @@ Message = dict[str, Any]
 """One chat message in OpenAI's shape (role, content, tool_calls, tool_call_id)."""
 
 
-class DraftFailed(PermanentError):
+class GenerationError(PermanentError):
+    """The model could not give a publishable site: the one failure that degrades the site."""
+
+
+class DraftFailed(GenerationError):
     """The model answered, but not with a usable draft: refusal, truncation, content filter."""
+
+
+class ModelUnavailable(GenerationError):
+    """Transient model failures until the budget or the attempt cap ran out: what happened."""
+
+    def __init__(
+        self, *, attempts: int, last_error: str | None, seconds: float, budget_spent: bool
+    ) -> None:
+        self.attempts = attempts
+        self.last_error = last_error
+        self.seconds = seconds
+        self.budget_spent = budget_spent
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        if self.attempts == 0:
+            return "No model call was made: the generation budget was already spent."
+        times = "once" if self.attempts == 1 else f"{self.attempts} times in a row"
+        why = (
+            "the generation budget ran out before it answered"
+            if self.budget_spent
+            else "the retry cap (GENERATOR_LLM_ATTEMPTS) was reached"
+        )
+        return (
+            f"The model call failed {times} over {self.seconds:.1f} s and {why}; "
+            f"the last error was: {self.last_error}."
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +85,7 @@ class LlmReply:
 
 
 class LlmPort(Protocol):
-    """One model turn with retries inside the budget: TransientError once it is spent."""
+    """One model turn with retries inside the budget: ModelUnavailable once it is spent."""
 
     @property
     def model(self) -> str: ...

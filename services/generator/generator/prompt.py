@@ -15,7 +15,7 @@ from .brief import UNBOUNDED, BriefFacts
 from .checks import is_js
 from .ports import Message, ToolSpec
 from .site import CODE_OWNED, is_text
-from .tabular import TableError, is_csv, is_spreadsheet, read_xlsx, rows_to_csv
+from .tabular import TableError, Workbooks, is_csv, is_spreadsheet, rows_to_csv
 from .workflow import workflow_template
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
@@ -60,14 +60,16 @@ def _truncate(text: str, limit: int, tools: bool) -> str:
     return text[:limit] + more
 
 
-def _describe_attachment(a: Attachment, limits: PromptLimits, tools: bool) -> str:
+def _describe_attachment(
+    a: Attachment, limits: PromptLimits, tools: bool, workbooks: Workbooks
+) -> str:
     head = (
         f"### {a.name} ({a.media_type}, {len(a.data)} bytes)\n\n"
         f"Committed by code at `{a.name}`, byte for byte."
     )
     if is_spreadsheet(a.name, a.media_type):
         try:
-            sheets = read_xlsx(a.data)
+            sheets = workbooks.sheets(a.name)
         except TableError as exc:
             return f"{head} A spreadsheet code could not read ({exc})."
         parts = [
@@ -103,10 +105,12 @@ def _describe_attachment(a: Attachment, limits: PromptLimits, tools: bool) -> st
     return f'{head}{note}\n\n<attachment name="{a.name}">\n{body}\n</attachment>'
 
 
-def format_attachments(attachments: Sequence[Attachment], limits: PromptLimits, tools: bool) -> str:
+def format_attachments(
+    attachments: Sequence[Attachment], limits: PromptLimits, tools: bool, workbooks: Workbooks
+) -> str:
     if not attachments:
         return "(none)"
-    return "\n\n".join(_describe_attachment(a, limits, tools) for a in attachments)
+    return "\n\n".join(_describe_attachment(a, limits, tools, workbooks) for a in attachments)
 
 
 def image_parts(attachments: Sequence[Attachment], limits: PromptLimits) -> list[dict[str, Any]]:
@@ -199,7 +203,11 @@ def system_message() -> Message:
 
 
 def round1_messages(
-    event: TaskSubmittedV1, facts: BriefFacts, limits: PromptLimits, tools: Sequence[ToolSpec]
+    event: TaskSubmittedV1,
+    facts: BriefFacts,
+    limits: PromptLimits,
+    tools: Sequence[ToolSpec],
+    workbooks: Workbooks,
 ) -> list[Message]:
     text = prompts.render(
         "round1",
@@ -207,7 +215,7 @@ def round1_messages(
         today=event.task.received_at.date().isoformat(),
         brief=fence(event.brief.strip("\n"), "brief"),
         checks=format_checks(event.checks),
-        attachments=format_attachments(event.attachments, limits, bool(tools)),
+        attachments=format_attachments(event.attachments, limits, bool(tools), workbooks),
         required_files=format_required(facts, event.attachments),
         constraints=format_constraints(facts) + _workflow_section(facts),
         tools=format_tools(tools),
@@ -239,7 +247,11 @@ def format_current_files(files: Sequence[SiteFile], limits: PromptLimits, tools:
 
 
 def round2_messages(
-    event: RepoCheckedOutV1, facts: BriefFacts, limits: PromptLimits, tools: Sequence[ToolSpec]
+    event: RepoCheckedOutV1,
+    facts: BriefFacts,
+    limits: PromptLimits,
+    tools: Sequence[ToolSpec],
+    workbooks: Workbooks,
 ) -> list[Message]:
     text = prompts.render(
         "round2",
@@ -247,7 +259,7 @@ def round2_messages(
         today=event.task.received_at.date().isoformat(),
         brief=fence(event.brief.strip("\n"), "brief"),
         checks=format_checks(event.checks),
-        attachments=format_attachments(event.attachments, limits, bool(tools)),
+        attachments=format_attachments(event.attachments, limits, bool(tools), workbooks),
         current_files=format_current_files(event.files, limits, bool(tools)),
         required_files=format_required(facts, event.attachments),
         constraints=format_constraints(facts) + _workflow_section(facts),

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 import structlog
 from pagesmith_contracts import (
+    Check,
     ModelUsage,
     PagesBuild,
     RepoCheckedOutV1,
+    SelfCheckSummary,
     SiteFile,
     SiteGeneratedV1,
     TaskSubmittedV1,
 )
-from pagesmith_runtime import PermanentError, TransientError
 
 from .brief import BriefFacts, read_brief
 from .budget import Budget
@@ -23,8 +24,9 @@ from .deps import Deps
 from .draft import SiteDraft
 from .generation import Built, Candidate, Generation
 from .paths import InvalidPath, check_path
-from .ports import Message
+from .ports import GenerationError, Message, ModelUnavailable
 from .prompt import PromptLimits, round1_messages, round2_messages
+from .selfcheck import SelfCheck
 from .site import (
     CODE_OWNED,
     assemble,
@@ -33,12 +35,13 @@ from .site import (
     license_file,
     readme_fallback,
 )
+from .tabular import READ_TIMEOUT_SECONDS, Workbooks
 from .tools import ToolBox
 from .validate import fix_json_floats
 
 log = structlog.get_logger(__name__)
 SOURCE = "pagesmith/generator"
-Outcome = Literal["ok", "repaired", "degraded"]
+Outcome = Literal["ok", "repaired", "failing_checks", "degraded"]
 
 
 def _limits(deps: Deps) -> PromptLimits:
@@ -72,6 +75,12 @@ def _generation(
     )
 
 
+async def _workbooks(event: TaskSubmittedV1 | RepoCheckedOutV1, budget: Budget) -> Workbooks:
+    """The task's spreadsheets, parsed once for the prompt and every tool call."""
+    timeout = min(READ_TIMEOUT_SECONDS, max(budget.remaining(), 1.0))
+    return await Workbooks.read(event.attachments, timeout=timeout)
+
+
 def _pages_build(files: Mapping[str, bytes]) -> PagesBuild:
     for path, data in files.items():
         if path.startswith(".github/workflows/") and b"deploy-pages" in data:
@@ -90,11 +99,13 @@ async def site_for_round1(event: TaskSubmittedV1, deps: Deps) -> SiteGeneratedV1
     facts = read_brief(event.brief, event.checks)
     budget = Budget.for_task(task, s.publish_reserve_seconds, deps.clock)
     year = task.received_at.year
+    workbooks = await _workbooks(event, budget)
     toolbox = ToolBox(
         attachments=event.attachments,
         fetcher=deps.fetcher,
         read_chars=s.tool_read_chars,
         wants_workflow=facts.wants_workflow,
+        workbooks=workbooks,
     )
 
     def build(draft: SiteDraft, written: Mapping[str, bytes]) -> Built:
@@ -119,18 +130,19 @@ async def site_for_round1(event: TaskSubmittedV1, deps: Deps) -> SiteGeneratedV1
 
     generation = _generation(deps, budget, toolbox, facts, event, build)
     best = await _run(
-        generation, deps, lambda: round1_messages(event, facts, _limits(deps), toolbox.specs())
+        generation,
+        deps,
+        lambda: round1_messages(event, facts, _limits(deps), toolbox.specs(), workbooks),
     )
     if isinstance(best, str):
         return _degraded1(event, deps, best, generation.usage.snapshot())
-    _count(deps, 1, "repaired" if generation.repairs else "ok")
     return _emit(
         event,
         deps,
         best,
+        generation,
         tuple(SiteFile(path=p, content=c) for p, c in best.built.files.items()),
         (),
-        generation.usage.snapshot(),
         _pages_build(best.built.files),
     )
 
@@ -142,12 +154,14 @@ async def site_for_round2(event: RepoCheckedOutV1, deps: Deps) -> SiteGeneratedV
     facts = read_brief(event.brief, event.checks)
     budget = Budget.for_task(task, s.publish_reserve_seconds, deps.clock)
     current = {f.path: f.content for f in event.files}
+    workbooks = await _workbooks(event, budget)
     toolbox = ToolBox(
         attachments=event.attachments,
         fetcher=deps.fetcher,
         read_chars=s.tool_read_chars,
         repo_files=event.files,
         wants_workflow=facts.wants_workflow,
+        workbooks=workbooks,
     )
 
     def build(draft: SiteDraft, written: Mapping[str, bytes]) -> Built:
@@ -177,11 +191,12 @@ async def site_for_round2(event: RepoCheckedOutV1, deps: Deps) -> SiteGeneratedV
 
     generation = _generation(deps, budget, toolbox, facts, event, build)
     best = await _run(
-        generation, deps, lambda: round2_messages(event, facts, _limits(deps), toolbox.specs())
+        generation,
+        deps,
+        lambda: round2_messages(event, facts, _limits(deps), toolbox.specs(), workbooks),
     )
     if isinstance(best, str):
         return _degraded2(event, deps, best, generation.usage.snapshot())
-    _count(deps, 2, "repaired" if generation.repairs else "ok")
     final = best.built.files
     # An edited file keeps its git mode: an executable script stays executable.
     modes = {f.path: f.mode for f in event.files}
@@ -191,8 +206,17 @@ async def site_for_round2(event: RepoCheckedOutV1, deps: Deps) -> SiteGeneratedV
         if current.get(p) != c
     )
     deleted = tuple(sorted(p for p in current if p not in final))
-    return _emit(
-        event, deps, best, changed, deleted, generation.usage.snapshot(), _pages_build(final)
+    return _emit(event, deps, best, generation, changed, deleted, _pages_build(final))
+
+
+def _summary(check: SelfCheck, checks: Sequence[Check]) -> SelfCheckSummary:
+    """Counts over the task's checks: the browser's labels are the checks' own text."""
+    total = len({c.text for c in checks})
+    return SelfCheckSummary(
+        outcome=check.outcome,
+        passed=len(check.passed),
+        failed=check.failed,
+        unverified=max(total - len(check.passed) - len(check.failed), 0),
     )
 
 
@@ -200,24 +224,43 @@ def _emit(
     event: TaskSubmittedV1 | RepoCheckedOutV1,
     deps: Deps,
     best: Candidate,
+    generation: Generation,
     files: tuple[SiteFile, ...],
     deleted: tuple[str, ...],
-    usage: ModelUsage,
     pages_build: PagesBuild,
 ) -> SiteGeneratedV1:
+    """The site.generated event, counted once per task with its final self-check outcome."""
     task = event.task
     verb = "Build" if task.round == 1 else "Update"
+    usage = generation.usage.snapshot()
+    summary = _summary(best.selfcheck, event.checks)
+    outcome: Outcome = "repaired" if generation.repairs else "ok"
+    if summary.outcome == "failed":
+        outcome = "failing_checks"  # shipped as the best draft in hand, but not "repaired"
+    _count(deps, task.round, outcome)
+    deps.metrics.selfchecks.labels(outcome=summary.outcome).inc()
     log.info(
         "site generated",
+        outcome=outcome,
         files=len(files),
         deleted=len(deleted),
-        selfcheck=best.selfcheck.outcome,
+        selfcheck=summary.outcome,
+        checks_passed=summary.passed,
+        checks_failed=len(summary.failed),
+        checks_unverified=summary.unverified,
+        repairs=generation.repairs,
         problems_left=len(best.problems),
         calls=usage.calls,
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,
     )
-    if best.problems:
+    if outcome == "failing_checks":
+        log.warning(
+            "publishing with failing checks",
+            failed_checks=list(summary.failed),
+            problems=list(best.problems[:10]),
+        )
+    elif best.problems:
         log.warning("publishing with problems left", problems=list(best.problems[:10]))
     return SiteGeneratedV1(
         source=SOURCE,
@@ -233,6 +276,7 @@ def _emit(
         ),
         description=clean_description(best.draft.description, f"{task.task}: a static web app"),
         usage=usage,
+        selfcheck=summary,
     )
 
 
@@ -304,11 +348,9 @@ def _degraded2(
     )
 
 
-def _reason(exc: Exception, deps: Deps) -> str:
-    text = str(exc) or type(exc).__name__
-    if isinstance(exc, TransientError):
-        text = f"the model could not be reached within the time budget ({text})"
-    return deps.scanner.redact(text)[:500]
+def _reason(exc: GenerationError, deps: Deps) -> str:
+    """What happened, in the words the degraded README and the event carry."""
+    return deps.scanner.redact(str(exc) or type(exc).__name__)[:500]
 
 
 def _deletions(requested: list[str], current: Mapping[str, bytes], written: set[str]) -> list[str]:
@@ -344,13 +386,14 @@ def _dropped_notes(dropped: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
 async def _run(
     generation: Generation, deps: Deps, make_messages: Callable[[], list[Message]]
 ) -> Candidate | str:
-    """The best candidate, or the reason generation failed for good (then: degrade)."""
+    """The best candidate, or why the model gave none (then: degrade).
+
+    Only model and budget failures degrade; anything else is a bug and takes the runtime's
+    crash path (requeue, then task.failed), never a published placeholder.
+    """
     try:
         if generation.budget.expired():
-            raise TransientError("no time left in the generation budget")
+            raise ModelUnavailable(attempts=0, last_error=None, seconds=0, budget_spent=True)
         return await generation.run(make_messages())
-    except (TransientError, PermanentError) as exc:
+    except GenerationError as exc:
         return _reason(exc, deps)
-    except Exception as exc:
-        log.exception("generation crashed; degrading")
-        return f"internal error ({type(exc).__name__})"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -20,6 +20,9 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 MIN_OWN_SECRET = 8
+# `re` holds the GIL for a whole search: megabytes of converted data in one search would starve
+# the event loop while the scan runs in a worker thread. No pattern spans a line end.
+CHUNK_CHARS = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +40,11 @@ class SecretScanner:
 
     def scan_text(self, path: str, text: str) -> list[Finding]:
         found = []
-        for kind, rx in PATTERNS:
-            for m in rx.finditer(text):
-                found.append(Finding(path, kind, text.count("\n", 0, m.start()) + 1))
+        for offset, piece in _pieces(text):
+            for kind, rx in PATTERNS:
+                for m in rx.finditer(piece):
+                    line = text.count("\n", 0, offset + m.start()) + 1
+                    found.append(Finding(path, kind, line))
         for secret in self._own:
             at = text.find(secret)
             if at >= 0:
@@ -64,6 +69,16 @@ class SecretScanner:
         for secret in self._own:
             text = text.replace(secret, "[redacted]")
         return text
+
+
+def _pieces(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, text) pieces of about CHUNK_CHARS, each ending at a line end."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start + CHUNK_CHARS)
+        end = len(text) if end < 0 else end + 1
+        yield start, text[start:end]
+        start = end
 
 
 def describe(findings: Iterable[Finding]) -> list[str]:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import structlog
-from pagesmith_contracts import Check
+from pagesmith_contracts import Check, SelfCheckOutcome
 
 from .checks import is_js
 from .draft import CheckAssertion
@@ -18,9 +18,13 @@ SYNTAX_ERROR = "SyntaxError"
 
 @dataclass(frozen=True, slots=True)
 class SelfCheck:
-    outcome: str  # passed | failed | unverified | skipped
+    """The outcome, problems for the model, notes, and which checks passed or failed."""
+
+    outcome: SelfCheckOutcome
     problems: tuple[str, ...] = ()
     unverified: tuple[str, ...] = ()
+    passed: tuple[str, ...] = ()  # the checks (their text) the page answered truthy
+    failed: tuple[str, ...] = ()  # the checks the page really failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,20 +78,31 @@ async def run_selfcheck(
         log.warning("self-check skipped: no browser", reason=str(exc))
         return SelfCheck("skipped", unverified=(str(exc),))
     result = interpret(report, exprs)
-    return SelfCheck(result.outcome, result.problems, (*result.unverified, *unchecked))
+    return SelfCheck(
+        result.outcome,
+        result.problems,
+        (*result.unverified, *unchecked),
+        result.passed,
+        result.failed,
+    )
 
 
 def interpret(report: BrowserReport, exprs: Sequence[Expression]) -> SelfCheck:
     problems: list[str] = []
+    passed: dict[str, None] = {}
+    failing: dict[str, str] = {}  # check label -> its problem sentence (the first one)
     for expr, result in zip(exprs, report.results, strict=False):
         if result.passed:
+            passed.setdefault(expr.label)
             continue
         if expr.source == "text" and SYNTAX_ERROR in result.detail:
             continue  # a plain-string check that is English after all
         who = "The check" if expr.source != "assertion" else f"Your assertion for {expr.label!r},"
-        problems.append(
-            f"{who} `{expr.js}` is not truthy once index.html has loaded ({result.detail})."
-        )
+        problem = f"{who} `{expr.js}` is not truthy once index.html has loaded ({result.detail})."
+        problems.append(problem)
+        failing.setdefault(expr.label, problem)
+    # A check with one failing expression (say, two assertions for it) has not passed.
+    ok = tuple(label for label in passed if label not in failing)
     for err in report.page_errors:
         problems.append(f"index.html throws an uncaught error on load: {err}")
     for err in report.console_errors:
@@ -95,13 +110,14 @@ def interpret(report: BrowserReport, exprs: Sequence[Expression]) -> SelfCheck:
     for path in report.missing_files:
         problems.append(f"index.html requests `{path}`, which is not in the site (404).")
     if not problems:
-        return SelfCheck("passed")
+        return SelfCheck("passed", passed=ok)
     if report.blocked_requests:
         # External resources (CDNs, APIs) could not load here, so failures may not be real.
         real = [p for p in problems if SYNTAX_ERROR in p or "(404)" in p]
         unverified = tuple(p for p in problems if p not in real)
         note = f"{len(report.blocked_requests)} external requests blocked or failed"
+        failed = tuple(label for label, p in failing.items() if p in real)
         if real:
-            return SelfCheck("failed", tuple(real), (*unverified, note))
-        return SelfCheck("unverified", (), (*unverified, note))
-    return SelfCheck("failed", tuple(problems))
+            return SelfCheck("failed", tuple(real), (*unverified, note), ok, failed)
+        return SelfCheck("unverified", (), (*unverified, note), ok)
+    return SelfCheck("failed", tuple(problems), (), ok, tuple(failing))

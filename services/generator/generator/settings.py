@@ -26,7 +26,10 @@ class GeneratorSettings(ServiceSettings):
     # Time kept after generation for the commit, the Pages build and the callback.
     publish_reserve_seconds: float = Field(240.0, ge=0, le=590)
     call_timeout_seconds: float = Field(180.0, gt=0)
-    llm_attempts: int = Field(4, ge=1, le=20)
+    # Transient model failures are retried until the budget runs out; this only caps the calls.
+    llm_attempts: int | None = Field(None, ge=1)
+    llm_backoff_initial_seconds: float = Field(1.0, gt=0)
+    llm_backoff_max_seconds: float = Field(15.0, gt=0)
     max_completion_tokens: int | None = Field(None, ge=256)
     max_tool_rounds: int = Field(8, ge=0, le=50)
     max_repair_rounds: int = Field(2, ge=0, le=10)

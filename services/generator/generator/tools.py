@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .paths import InvalidPath, check_path
 from .ports import EgressDenied, FetchFailed, FetchPort, ToolCall, ToolSpec
 from .site import CODE_OWNED, is_text
-from .tabular import TableError, is_spreadsheet, read_xlsx, rows_to_csv, rows_to_json, table_rows
+from .tabular import (
+    Rows,
+    Sheets,
+    TableError,
+    Workbooks,
+    is_spreadsheet,
+    rows_to_csv,
+    rows_to_json,
+    table_rows,
+)
 from .workflow import WorkflowError, workflow_template
 
 log = structlog.get_logger(__name__)
@@ -87,14 +97,19 @@ WRITE_CI_WORKFLOW = ToolSpec(
 
 @dataclass
 class ToolBox:
-    """The state tools work on: inputs, the fetcher, and the files tools wrote."""
+    """The state tools work on: inputs, the fetcher, and the files tools wrote.
+
+    `workbooks` holds the spreadsheet attachments already parsed (`Workbooks.read`).
+    """
 
     attachments: Sequence[Attachment]
     fetcher: FetchPort | None
     read_chars: int = 100_000
     repo_files: Sequence[SiteFile] = ()
     wants_workflow: bool = False
+    workbooks: Workbooks = field(default_factory=Workbooks)
     written: dict[str, bytes] = field(default_factory=dict)
+    _sheet_text: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     def specs(self) -> list[ToolSpec]:
         specs = []
@@ -154,8 +169,11 @@ class ToolBox:
     async def _tool_read_attachment(self, args: ReadAttachment) -> dict[str, object]:
         a = self._attachment(args.name)
         if is_spreadsheet(a.name, a.media_type):
-            sheets = read_xlsx(a.data)
-            text = "\n".join(f"# sheet {n}\n{rows_to_csv(r).decode()}" for n, r in sheets.items())
+            if a.name not in self._sheet_text:
+                # The model pages through with offsets: convert once, off the event loop.
+                sheets = self.workbooks.sheets(a.name)
+                self._sheet_text[a.name] = await asyncio.to_thread(_sheets_as_csv, sheets)
+            text = self._sheet_text[a.name]
         elif is_text(a.data):
             text = a.data.decode("utf-8")
         else:
@@ -169,14 +187,19 @@ class ToolBox:
 
     async def _tool_convert_table(self, args: ConvertTable) -> dict[str, object]:
         a = self._attachment(args.attachment)
-        rows = table_rows(a.name, a.media_type, a.data, args.sheet)
-        data = rows_to_csv(rows) if args.format == "csv" else rows_to_json(rows)
+
+        def convert() -> tuple[Rows, bytes]:
+            rows = table_rows(a, self.workbooks, args.sheet)
+            return rows, rows_to_csv(rows) if args.format == "csv" else rows_to_json(rows)
+
+        # Tens of thousands of rows take a second to encode: not on the event loop.
+        rows, data = await asyncio.to_thread(convert)
         path = self._write(args.path, data)
         preview = rows_to_csv(rows[:4]).decode()
         return {
             "written": path,
             "rows": len(rows),
-            "header": rows[0] if rows else [],
+            "header": list(rows[0]) if rows else [],
             "first_rows_csv": preview,
         }
 
@@ -219,6 +242,10 @@ class ToolBox:
 
 class ToolError(Exception):
     """A tool could not do what was asked; the model is told why."""
+
+
+def _sheets_as_csv(sheets: Sheets) -> str:
+    return "\n".join(f"# sheet {n}\n{rows_to_csv(r).decode()}" for n, r in sheets.items())
 
 
 def _page(text: str, offset: int, limit: int) -> dict[str, object]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,25 +16,23 @@ from pydantic import ValidationError
 
 from ..budget import Budget
 from ..draft import SiteDraft
-from ..ports import DraftFailed, LlmReply, Message, ToolCall, ToolSpec, Usage
+from ..ports import DraftFailed, LlmReply, Message, ModelUnavailable, ToolCall, ToolSpec, Usage
 
 log = structlog.get_logger(__name__)
 # Below this, a call could not finish anyway: stop and let the caller degrade.
 MIN_CALL_SECONDS = 2.0
 
 
-class BudgetSpent(TransientError):
+class BudgetSpent(Exception):
     """No time left in the generation budget for another model call."""
 
 
-def _backoff(exc: Exception) -> bool | float:
-    if isinstance(exc, BudgetSpent) or not isinstance(exc, TransientError):
-        return False
-    return exc.retry_after if exc.retry_after else True
-
-
 class OpenAiLlm:
-    """Chat Completions with `response_format=SiteDraft`; the SDK's own retries are off."""
+    """Chat Completions with `response_format=SiteDraft`; the SDK's own retries are off.
+
+    Transient failures are retried with jittered exponential backoff for as long as the
+    generation budget lasts (`attempts=None`) or up to `attempts` calls.
+    """
 
     def __init__(
         self,
@@ -41,13 +40,17 @@ class OpenAiLlm:
         *,
         model: str,
         call_timeout: float = 180.0,
-        attempts: int = 4,
+        attempts: int | None = None,
+        backoff_initial: float = 1.0,
+        backoff_max: float = 15.0,
         max_completion_tokens: int | None = None,
     ) -> None:
         self._client = client
         self._model = model
         self._call_timeout = call_timeout
         self._attempts = attempts
+        self._backoff_initial = backoff_initial
+        self._backoff_max = backoff_max
         self._max_completion_tokens = max_completion_tokens
 
     @property
@@ -62,15 +65,42 @@ class OpenAiLlm:
         budget: Budget,
         allow_tools: bool = True,
     ) -> LlmReply:
-        async for attempt in stamina.retry_context(
-            on=_backoff,
-            attempts=self._attempts,
-            timeout=max(budget.remaining(), 0.001),
-            wait_initial=1.0,
-            wait_max=15.0,
-        ):
-            with attempt:
-                return await self._once(list(messages), tools, budget, allow_tools)
+        started = time.monotonic()
+        calls = 0
+        last: TransientError | None = None
+
+        def backoff(exc: Exception) -> bool | float:
+            if not isinstance(exc, TransientError):
+                return False
+            # A wait that leaves no time for the call itself would only delay the degrade.
+            room = budget.remaining() - MIN_CALL_SECONDS
+            if room <= 0:
+                return False
+            return min(exc.retry_after, room) if exc.retry_after else True
+
+        try:
+            async for attempt in stamina.retry_context(
+                on=backoff,
+                attempts=self._attempts,
+                timeout=max(budget.remaining(), 0.001),
+                wait_initial=self._backoff_initial,
+                wait_max=self._backoff_max,
+                wait_jitter=self._backoff_initial,
+            ):
+                with attempt:
+                    try:
+                        return await self._once(list(messages), tools, budget, allow_tools)
+                    except TransientError as exc:
+                        calls, last = calls + 1, exc
+                        log.warning("model call failed", attempt=calls, error=str(exc))
+                        raise
+        except (TransientError, BudgetSpent) as exc:
+            raise ModelUnavailable(
+                attempts=calls,
+                last_error=str(last) if last else None,
+                seconds=time.monotonic() - started,
+                budget_spent=budget.remaining() < MIN_CALL_SECONDS,
+            ) from exc
         raise AssertionError("unreachable: retry_context raises or returns")  # pragma: no cover
 
     async def _once(
@@ -82,7 +112,7 @@ class OpenAiLlm:
     ) -> LlmReply:
         timeout = min(self._call_timeout, budget.remaining())
         if timeout < MIN_CALL_SECONDS:
-            raise BudgetSpent("generation budget spent")
+            raise BudgetSpent(f"{budget.remaining():.1f} s left in the generation budget")
         kwargs: dict[str, Any] = {
             "model": self._model,
             "messages": messages,
@@ -108,7 +138,7 @@ class OpenAiLlm:
                 log.warning("model refused image input; retrying without images")
                 kwargs["messages"] = _without_images(messages)
                 completion = await self._client.chat.completions.parse(**kwargs)
-        except Exception as exc:
+        except (openai.OpenAIError, ValidationError, json.JSONDecodeError) as exc:
             raise _translate(exc) from exc
         usage = Usage()
         if completion.usage is not None:
@@ -147,31 +177,33 @@ class OpenAiLlm:
 
 
 def _translate(exc: Exception) -> Exception:
-    """Library exceptions end here: transient (retry) or DraftFailed (degrade)."""
+    """Library exceptions end here: transient (retry) or DraftFailed (degrade).
+
+    Transient messages name the error class and status: they end up in the degraded README.
+    """
+    name = type(exc).__name__
     if isinstance(exc, openai.LengthFinishReasonError):
         return DraftFailed("the model's answer was cut off at its length limit")
     if isinstance(exc, openai.ContentFilterFinishReasonError):
         return DraftFailed("the model's answer was stopped by its content filter")
     if isinstance(exc, openai.APITimeoutError):
-        return TransientError("model call timed out")
+        return TransientError(f"the call timed out ({name})")
     if isinstance(exc, openai.APIConnectionError):
-        return TransientError(f"model endpoint unreachable: {exc}")
+        return TransientError(f"the endpoint was unreachable ({name}: {exc})")
     if isinstance(exc, openai.RateLimitError):
         if exc.code == "insufficient_quota":
             return DraftFailed("the model account has no quota left")
-        return TransientError("model rate limit", retry_after=_retry_after(exc))
-    if isinstance(exc, openai.InternalServerError):
-        return TransientError(f"model endpoint error {exc.status_code}")
+        return TransientError(f"HTTP 429 ({name})", retry_after=_retry_after(exc))
+    if isinstance(exc, openai.APIStatusError) and (
+        exc.status_code >= 500 or exc.status_code in (408, 409)
+    ):
+        return TransientError(f"HTTP {exc.status_code} ({name})", retry_after=_retry_after(exc))
     if isinstance(exc, openai.APIStatusError):
-        if exc.status_code in (408, 409, 429):
-            return TransientError(f"model endpoint answered {exc.status_code}")
         return DraftFailed(f"model endpoint refused the request ({exc.status_code})")
     if isinstance(exc, ValidationError | json.JSONDecodeError):
         # Strict mode should prevent this; a fresh sample usually parses.
-        return TransientError("model output did not match the schema")
-    if isinstance(exc, openai.OpenAIError):
-        return DraftFailed(f"model call failed: {type(exc).__name__}")
-    return exc
+        return TransientError(f"the answer did not match the schema ({name})")
+    return DraftFailed(f"model call failed: {name}")
 
 
 def _retry_after(exc: openai.APIStatusError) -> float | None:
@@ -208,7 +240,9 @@ def create_llm(
     base_url: str | None,
     model: str,
     call_timeout: float,
-    attempts: int,
+    attempts: int | None,
+    backoff_initial: float,
+    backoff_max: float,
     max_completion_tokens: int | None,
 ) -> tuple[OpenAiLlm, AsyncOpenAI]:
     """Build the client (SDK retries off: stamina retries here) and the port around it."""
@@ -218,6 +252,8 @@ def create_llm(
         model=model,
         call_timeout=call_timeout,
         attempts=attempts,
+        backoff_initial=backoff_initial,
+        backoff_max=backoff_max,
         max_completion_tokens=max_completion_tokens,
     )
     return llm, client

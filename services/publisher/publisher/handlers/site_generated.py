@@ -58,6 +58,7 @@ async def handle_site_generated(event: SiteGeneratedV1, deps: Deps) -> Sequence[
         commit_sha=commit.sha,
         pages_url=pages_url,
         degraded=event.degraded,
+        selfcheck=event.selfcheck,
     )
     return [published]
 
