@@ -30,7 +30,7 @@ def test_reads_only_the_generator_variables(monkeypatch: pytest.MonkeyPatch) -> 
     assert s.openai_api_key.get_secret_value() == "sk-from-env-0000000000000000000000"
     assert s.openai_base_url == "http://127.0.0.1:9/v1"
     assert (s.model, s.ops_port, s.allow_private_egress) == ("gpt-test", 9111, True)
-    assert s.publish_reserve_seconds == 200 and s.amqp_url.endswith("/v")
+    assert s.publish_reserve_seconds == 200 and s.amqp_url.get_secret_value().endswith("/v")
     dumped = repr(s.model_dump())
     for value in FOREIGN.values():
         assert value not in dumped

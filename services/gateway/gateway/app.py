@@ -32,5 +32,5 @@ def create_app(
     app[BROKER] = link
     app.cleanup_ctx.append(broker_ctx(settings))
     app.router.add_post("/api/tasks", submit_task)
-    add_ops_routes(app, registry=registry, ready=link.ready)
+    add_ops_routes(app, registry=registry, ready=link.ready, reason=link.reason)
     return app
