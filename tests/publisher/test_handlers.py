@@ -6,11 +6,12 @@ import base64
 
 import pytest
 from pagesmith_contracts import RepoCheckedOutV1, SiteFile, SitePublishedV1
-from pagesmith_runtime import PermanentError
+from pagesmith_runtime import PermanentError, TransientError
 from publisher.commits import has_trailer
 from publisher.handlers.site_generated import handle_site_generated
 from publisher.handlers.task_submitted import handle_task_submitted
 from publisher.naming import description_for, marker_for
+from publisher.ports import GitHubRequestError
 
 from .conftest import PNG, generated, make_deps, site_files, submitted, task_ref
 from .fakegithub import FakeGitHub, FakeSite
@@ -120,6 +121,37 @@ async def test_a_creation_race_is_resolved_by_probing_again(gh: FakeGitHub) -> N
     gh._create = racing_create  # type: ignore[method-assign]
     [event] = await handle_site_generated(generated(ref), make_deps(gh))
     assert event.repo_url.endswith("/ShareVolume-2")  # type: ignore[attr-defined]
+
+
+def race_with_a_twin(gh: FakeGitHub, *, hidden_for: int) -> None:
+    """A twin delivery creates this very repository first; it then 404s for `hidden_for` probes."""
+    original = gh._create
+
+    def racing_create(owner: str, data: dict[str, object]) -> object:
+        gh._create = original  # type: ignore[method-assign]
+        original(owner, data)
+        not_found = GitHubRequestError(404, "Not Found")
+        gh.faults += [("GET", "/repos/pagesmith-dev/ShareVolume", not_found)] * hidden_for
+        return original(owner, data)  # now 422: name already exists
+
+    gh._create = racing_create  # type: ignore[method-assign]
+
+
+async def test_a_twins_repository_that_shows_up_late_is_reused(gh: FakeGitHub) -> None:
+    race_with_a_twin(gh, hidden_for=2)
+    [event] = await handle_site_generated(generated(task_ref()), make_deps(gh))
+    assert event.repo_url.endswith("/ShareVolume")  # type: ignore[attr-defined]
+    assert len(gh.repos) == 1
+    # The free-name probe, two that still miss the twin's repository, and the one that sees it.
+    assert gh.count("GET", "/repos/pagesmith-dev/ShareVolume") == 4
+
+
+async def test_a_taken_name_that_never_shows_up_is_transient(gh: FakeGitHub) -> None:
+    race_with_a_twin(gh, hidden_for=50)
+    with pytest.raises(TransientError, match="taken but not visible"):
+        await handle_site_generated(generated(task_ref()), make_deps(gh))
+    assert len(gh.repos) == 1  # never a second repository under the next name
+    assert gh.count("GET", "/repos/pagesmith-dev/ShareVolume-2") == 0
 
 
 async def test_an_organisation_owner_creates_under_the_org() -> None:
