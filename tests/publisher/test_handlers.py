@@ -92,6 +92,34 @@ async def test_redelivery_reuses_the_repository_and_the_commit(gh: FakeGitHub) -
     assert len(gh.repos) == 1
     assert deps.metrics.commits.labels(round="1", outcome="reused")._value.get() == 1
     assert deps.metrics.repos_reused._value.get() == 1
+    # Still the head (a crash after committing): Pages is still asked whether it serves it.
+    assert deps.site.urls == [first.pages_url]  # type: ignore[attr-defined]
+
+
+async def test_a_replayed_round_1_after_round_2_is_reported_without_waiting(
+    gh: FakeGitHub,
+) -> None:
+    # Little budget left, so a wait for Pages (what used to happen) ends this test quickly.
+    ref1 = task_ref(minutes_left=1.5)
+    [first] = await handle_site_generated(generated(ref1), make_deps(gh))
+    ref2 = task_ref(round=2, nonce="n-2")
+    [second] = await handle_site_generated(generated(ref2), make_deps(gh))
+    assert isinstance(first, SitePublishedV1) and isinstance(second, SitePublishedV1)
+    calls_before = len(gh.calls)
+    deps = make_deps(gh)
+
+    [replay] = await handle_site_generated(generated(ref1), deps)
+
+    assert isinstance(replay, SitePublishedV1)
+    assert (replay.repo_url, replay.commit_sha) == (first.repo_url, first.commit_sha)
+    assert replay.pages_url == first.pages_url
+    repo = gh.repos[(OWNER, "sharevolume")]
+    assert repo.head == second.commit_sha  # nothing committed, nothing moved
+    later = [(method, path) for method, path, _ in gh.calls[calls_before:]]
+    assert not [c for c in later if c[0] != "GET"]
+    assert not [c for c in later if c[1].endswith("/pages/builds/latest")]
+    assert ("GET", "/repos/pagesmith-dev/ShareVolume/pages") in later
+    assert deps.site.urls == []  # type: ignore[attr-defined]
 
 
 async def test_a_resent_round_1_gets_a_suffixed_repository(gh: FakeGitHub) -> None:
