@@ -96,6 +96,7 @@ async def _serve(service: ConsumerService[D]) -> bool:
     """Run until stopped; False when the broker refused us for good."""
     telemetry = setup_telemetry(f"pagesmith-{service.stage}")
     registry = CollectorRegistry()
+    metrics = RuntimeMetrics(registry, service.stage)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -109,7 +110,7 @@ async def _serve(service: ConsumerService[D]) -> bool:
     await web.TCPSite(ops, service.ops_host, service.ops_port).start()
     log.info("ops endpoints up", port=service.ops_port)
     try:
-        await _consume(service, ready, stop, registry, telemetry)
+        await _consume(service, ready, stop, registry, metrics, telemetry)
     except BrokerRefused as exc:
         ready.refused = str(exc)
         log.error("broker refused access; exiting", reason=str(exc))
@@ -128,8 +129,10 @@ async def _consume(
     ready: Readiness,
     stop: asyncio.Event,
     registry: CollectorRegistry,
+    metrics: RuntimeMetrics,
     telemetry: Telemetry,
 ) -> None:
+    """Connect, declare, consume until `stop`, then drain; BrokerRefused when turned away."""
     url = service.settings.amqp_url.get_secret_value()
     connect_task = asyncio.create_task(connect(url, name=f"pagesmith-{service.stage}", stop=stop))
     stop_task = asyncio.create_task(stop.wait())
@@ -155,7 +158,7 @@ async def _consume(
                 handlers=service.handlers,
                 deps=deps,
                 publish=publish,
-                metrics=RuntimeMetrics(registry, service.stage),
+                metrics=metrics,
             )
             with refusals_are_final(url):
                 consume_channel = await connection.channel()
