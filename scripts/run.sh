@@ -69,4 +69,16 @@ curl -s http://$GATEWAY_HOST:$GATEWAY_PORT/api/tasks -H 'Content-Type: applicati
   Ctrl-C stops everything.
 
 MSG
-exec ${UV:-uv} run --no-sync honcho -f Procfile start "${processes[@]}"
+# Not exec'd: honcho answers a stop with a non-zero status (130 after Ctrl-C), which make
+# reports as "*** Error". A stop that was asked for ends with 0; a crash keeps its status.
+${UV:-uv} run --no-sync honcho -f Procfile start "${processes[@]}" &
+honcho=$!
+stopping=""
+trap 'stopping=1; kill -TERM "$honcho" 2>/dev/null || true' INT TERM
+status=0
+while :; do
+  wait "$honcho" && status=0 || status=$?
+  kill -0 "$honcho" 2>/dev/null || break  # wait was only interrupted by the trap
+done
+[ -n "$stopping" ] && exit 0
+exit "$status"

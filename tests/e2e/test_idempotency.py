@@ -229,3 +229,35 @@ async def test_fresh_repo_lag_and_a_duplicate_make_one_repo_and_one_commit(stack
     log = stack.forge_requests()
     assert any(e["status"] == 409 for e in log), "the lag was never seen"
     assert_scripted(stack)
+
+
+@pytest.mark.pages_build_seconds(4)
+async def test_round1_replayed_after_round2_is_answered_at_once(stack: Stack) -> None:
+    script(stack, [ROUND2], match="#region-filter", repeat_last=True)
+    script(stack, [ROUND1], match="#total-sales", repeat_last=True)
+    body1 = stack.task_body(brief=BRIEF1)
+    assert stack.post_task(body1)[0] == 200
+    (cb1,) = await stack.receiver.wait_for(1, timeout=90)
+    stack.receiver.received.clear()
+    assert stack.post_task(stack.task_body(round=2, nonce=NONCE_ROUND2, brief=BRIEF2))[0] == 200
+    (cb2,) = await stack.receiver.wait_for(1, timeout=90)
+    full = owner_repo(cb1)
+    assert owner_repo(cb2) == full and cb2["commit_sha"] != cb1["commit_sha"]
+    commits_before = commits_on_main(stack, full)
+    stack.receiver.received.clear()
+
+    # The exact round-1 request again. Its commit is no longer the head, so Pages will never
+    # build it again: waiting for that build used to run out the publisher's whole budget.
+    started = time.monotonic()
+    assert stack.post_task(body1)[0] == 200
+    (replay,) = await stack.receiver.wait_for(1, timeout=30)
+    elapsed = time.monotonic() - started
+    print(f"replayed round 1 called back after {elapsed:.1f}s")
+    assert elapsed < 30
+    assert replay["_status"] == 200
+    assert (replay["repo_url"], replay["commit_sha"]) == (cb1["repo_url"], cb1["commit_sha"])
+    assert (replay["round"], replay["nonce"]) == (1, body1["nonce"])
+    assert replay["pages_url"] == cb1["pages_url"]
+    assert commits_on_main(stack, full) == commits_before  # no new commit
+    assert len(my_repos(stack)) == 1
+    assert_scripted(stack)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from generator.adapters.browser import ChromiumBrowser
@@ -37,13 +38,29 @@ async def test_make_deps_builds_real_adapters() -> None:
     async with make_deps(settings, runtime) as deps:
         assert isinstance(deps.llm, OpenAiLlm) and deps.llm.model == "gpt-4.1-mini"
         assert isinstance(deps.fetcher, HttpFetcher)
-        assert deps.browser is None or isinstance(deps.browser, ChromiumBrowser)
+        # "None or a browser" passed whatever make_deps did; say which one this machine gets.
+        if os.access(settings.chromium_path, os.X_OK):
+            assert isinstance(deps.browser, ChromiumBrowser)
+        else:
+            assert deps.browser is None
+        session = deps.fetcher._session
+        assert not session.closed
         deps.metrics.generations.labels(round="1", outcome="ok").inc()
+    assert session.closed
     assert (
         registry.get_sample_value("pagesmith_generations_total", {"round": "1", "outcome": "ok"})
         == 1
     )
     assert own_secrets(settings)[1] == "brokerpassword1"
+
+
+async def test_make_deps_without_chromium_skips_the_browser() -> None:
+    settings = make_settings(OPENAI_BASE_URL="http://127.0.0.1:9/v1", chromium_path="/nonexistent")
+    runtime = Runtime(
+        publish=_publish, registry=CollectorRegistry(), telemetry=Telemetry(TracerProvider())
+    )
+    async with make_deps(settings, runtime) as deps:
+        assert deps.browser is None
 
 
 def test_library_names_are_not_required_files() -> None:

@@ -32,7 +32,7 @@ def test_reads_only_the_generator_variables(monkeypatch: pytest.MonkeyPatch) -> 
     assert s.openai_base_url == "http://127.0.0.1:9/v1"
     assert (s.model, s.ops_port) == ("gpt-test", 9111)
     assert s.allow_private_fetch is False  # PAGESMITH_ALLOW_PRIVATE_EGRESS=1 does not open it
-    assert s.publish_reserve_seconds == 200 and s.amqp_url.endswith("/v")
+    assert s.publish_reserve_seconds == 200 and s.amqp_url.get_secret_value().endswith("/v")
     dumped = repr(s.model_dump())
     for value in FOREIGN.values():
         assert value not in dumped

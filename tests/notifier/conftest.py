@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from prometheus_client import CollectorRegistry
 
 SHA = "2321e82e9aef194d3050cfdb5f48bd383ba0a812"
 START = datetime(2025, 10, 28, 9, 30, tzinfo=UTC)
+_real_sleep = asyncio.sleep
 
 
 @dataclass
@@ -35,6 +37,7 @@ class FakeClock:
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.advance(seconds)
+        await _real_sleep(0)
 
 
 @dataclass
@@ -79,18 +82,31 @@ class Harness:
         return self.registry.get_sample_value(name, labels) or 0.0
 
 
-def make_harness(*answers: CallbackResult | int | Exception | None, **settings: Any) -> Harness:
-    clock = FakeClock()
-    callback = FakeCallback(clock, list(answers))
-    registry = CollectorRegistry()
-    deps = Deps(
-        settings=make_settings(**settings),
-        callback=callback,
-        metrics=NotifierMetrics(registry),
-        sleep=clock.sleep,
-        clock=clock,
-    )
-    return Harness(clock, callback, registry, deps)
+MakeHarness = Callable[..., Harness]
+
+
+@pytest.fixture
+def make_harness(monkeypatch: pytest.MonkeyPatch) -> MakeHarness:
+    """make_harness(*answers, **settings): the handler's Deps around fakes.
+
+    stamina waits through asyncio.sleep, so the fake clock's sleep stands in for it: waits are
+    recorded and move the clock, and no test really sleeps.
+    """
+
+    def make(*answers: CallbackResult | int | Exception | None, **settings: Any) -> Harness:
+        clock = FakeClock()
+        monkeypatch.setattr(asyncio, "sleep", clock.sleep)
+        callback = FakeCallback(clock, list(answers))
+        registry = CollectorRegistry()
+        deps = Deps(
+            settings=make_settings(**settings),
+            callback=callback,
+            metrics=NotifierMetrics(registry),
+            clock=clock,
+        )
+        return Harness(clock, callback, registry, deps)
+
+    return make
 
 
 def task_ref(*, round: int = 1, seconds_left: float = 600.0) -> TaskRef:

@@ -7,6 +7,8 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
+import stamina
+import stamina.instrumentation
 from aiohttp import web
 from notifier.adapters.callback import HttpCallback, new_session
 from notifier.handlers.site_published import Deps, handle_site_published
@@ -90,18 +92,23 @@ async def test_the_handler_retries_through_the_adapter(
     receiver: CallbackReceiver, loopback_ok: HttpCallback
 ) -> None:
     receiver.statuses = [503, 502]
-    clock = FakeClock()
     task = task_ref().model_copy(update={"evaluation_url": receiver.url})
     deps = Deps(
         settings=make_settings(),
         callback=loopback_ok,
         metrics=NotifierMetrics(CollectorRegistry()),
-        sleep=clock.sleep,
-        clock=clock,
+        clock=FakeClock(),
     )
-    [out] = await handle_site_published(site_published(task), deps)
+    # Real waits here (1 s, then 2 s), recorded through stamina's retry hooks.
+    waits: list[float] = []
+    hooks = stamina.instrumentation.get_on_retry_hooks()
+    stamina.instrumentation.set_on_retry_hooks([*hooks, lambda d: waits.append(d.wait_for)])
+    try:
+        [out] = await handle_site_published(site_published(task), deps)
+    finally:
+        stamina.instrumentation.set_on_retry_hooks(hooks)
     assert isinstance(out, TaskNotifiedV1) and out.attempts == 3
-    assert clock.sleeps == [1, 2]
+    assert waits == [1, 2]
     assert [p["_status"] for p in receiver.received] == [503, 502, 200]
     assert len({bytes(r) for r in receiver.raw}) == 1
 

@@ -22,7 +22,7 @@ def test_reads_the_documented_variables(monkeypatch: pytest.MonkeyPatch) -> None
     assert settings.allow_private_egress is True
     assert settings.ops_port == 19103
     assert settings.attempt_timeout_seconds == 5
-    assert settings.amqp_url == "amqp://guest:guest@127.0.0.1:5672/x"
+    assert settings.amqp_url.get_secret_value() == "amqp://guest:guest@127.0.0.1:5672/x"
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from pagesmith_contracts import TaskNotifiedV1, decode_event
 from pagesmith_runtime import PermanentError
 from pagesmith_runtime.egress import EgressRefused
 
-from .conftest import SHA, make_harness, site_published, task_ref
+from .conftest import SHA, MakeHarness, site_published, task_ref
 
 SEVEN = {
     "email": "22f3002460@ds.study.iitm.ac.in",
@@ -29,7 +29,7 @@ def test_the_handler_is_registered_for_site_published() -> None:
     assert {"site.published.v1": handle_site_published} == HANDLERS
 
 
-async def test_posts_exactly_the_seven_fields_once() -> None:
+async def test_posts_exactly_the_seven_fields_once(make_harness: MakeHarness) -> None:
     h = make_harness(200)
     event = site_published()
 
@@ -55,7 +55,7 @@ async def test_posts_exactly_the_seven_fields_once() -> None:
     assert h.metric("pagesmith_tasks_total", round="1", outcome="notified") == 1
 
 
-async def test_round_two_stays_an_integer() -> None:
+async def test_round_two_stays_an_integer(make_harness: MakeHarness) -> None:
     h = make_harness()
     await handle_site_published(site_published(task_ref(round=2)), h.deps)
     assert h.callback.calls[0].payload["round"] == 2
@@ -69,7 +69,9 @@ async def test_payload_values_are_copied_unchanged() -> None:
     assert callback_payload(event)["nonce"] == event.task.nonce
 
 
-async def test_degraded_sites_are_notified_and_counted_as_degraded() -> None:
+async def test_degraded_sites_are_notified_and_counted_as_degraded(
+    make_harness: MakeHarness,
+) -> None:
     h = make_harness()
     [out] = await handle_site_published(site_published(degraded=True), h.deps)
     assert isinstance(out, TaskNotifiedV1) and out.degraded is True
@@ -77,7 +79,7 @@ async def test_degraded_sites_are_notified_and_counted_as_degraded() -> None:
     assert h.callback.calls[0].payload == SEVEN  # nothing extra tells the caller
 
 
-async def test_retries_after_1_2_4_8_seconds_until_200() -> None:
+async def test_retries_after_1_2_4_8_seconds_until_200(make_harness: MakeHarness) -> None:
     h = make_harness(None, 429, 500, 503, 200)
 
     [out] = await handle_site_published(site_published(), h.deps)
@@ -91,7 +93,7 @@ async def test_retries_after_1_2_4_8_seconds_until_200() -> None:
 
 
 @pytest.mark.parametrize("status", [None, 429, 500, 502, 503, 504, 599])
-async def test_retryable_answers(status: int | None) -> None:
+async def test_retryable_answers(status: int | None, make_harness: MakeHarness) -> None:
     h = make_harness(status, 200)
     [out] = await handle_site_published(site_published(), h.deps)
     assert isinstance(out, TaskNotifiedV1) and out.attempts == 2
@@ -99,14 +101,16 @@ async def test_retryable_answers(status: int | None) -> None:
 
 
 @pytest.mark.parametrize("status", [201, 202, 204])
-async def test_any_2xx_is_accepted(status: int) -> None:
+async def test_any_2xx_is_accepted(status: int, make_harness: MakeHarness) -> None:
     h = make_harness(status)
     [out] = await handle_site_published(site_published(), h.deps)
     assert isinstance(out, TaskNotifiedV1) and out.attempts == 1
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 405, 409, 410, 413, 422, 451])
-async def test_4xx_other_than_429_is_final_with_the_callers_reason(status: int) -> None:
+async def test_4xx_other_than_429_is_final_with_the_callers_reason(
+    status: int, make_harness: MakeHarness
+) -> None:
     reason = '{"error": "nonce does not match any task"}'
     h = make_harness(CallbackResult(status=status, detail=reason))
 
@@ -120,21 +124,21 @@ async def test_4xx_other_than_429_is_final_with_the_callers_reason(status: int) 
     assert h.metric("pagesmith_tasks_total", round="1", outcome="rejected") == 1
 
 
-async def test_a_redirect_is_final_too() -> None:
+async def test_a_redirect_is_final_too(make_harness: MakeHarness) -> None:
     h = make_harness(CallbackResult(status=307, detail=""))
     with pytest.raises(PermanentError, match="307"):
         await handle_site_published(site_published(), h.deps)
     assert len(h.callback.calls) == 1
 
 
-async def test_retries_then_a_400_stops() -> None:
+async def test_retries_then_a_400_stops(make_harness: MakeHarness) -> None:
     h = make_harness(503, None, CallbackResult(status=400, detail="bad email"))
     with pytest.raises(PermanentError, match="caller answered 400: bad email"):
         await handle_site_published(site_published(), h.deps)
     assert h.clock.sleeps == [1, 2]
 
 
-async def test_gives_up_at_the_deadline() -> None:
+async def test_gives_up_at_the_deadline(make_harness: MakeHarness) -> None:
     # 10 s left: tries at t=0, 1, 3 and 7; the next wait (8 s) would end past the deadline.
     h = make_harness(*[None] * 20)
     with pytest.raises(PermanentError) as info:
@@ -145,7 +149,7 @@ async def test_gives_up_at_the_deadline() -> None:
     assert h.metric("pagesmith_tasks_total", round="1", outcome="late") == 1
 
 
-async def test_never_sleeps_past_the_deadline() -> None:
+async def test_never_sleeps_past_the_deadline(make_harness: MakeHarness) -> None:
     h = make_harness(*[503] * 50)
     h.callback.seconds_per_attempt = 2.5  # slow answers use up time too
     event = site_published(task_ref(seconds_left=120))
@@ -155,13 +159,13 @@ async def test_never_sleeps_past_the_deadline() -> None:
     assert h.clock.sleeps == [1, 2, 4, 8, 16, 32]
 
 
-async def test_the_last_attempt_can_still_succeed() -> None:
+async def test_the_last_attempt_can_still_succeed(make_harness: MakeHarness) -> None:
     h = make_harness(None, None, None, 200)
     [out] = await handle_site_published(site_published(task_ref(seconds_left=10)), h.deps)
     assert isinstance(out, TaskNotifiedV1) and out.attempts == 4
 
 
-async def test_attempt_timeouts_stay_inside_the_deadline() -> None:
+async def test_attempt_timeouts_stay_inside_the_deadline(make_harness: MakeHarness) -> None:
     h = make_harness(None, None, 200, attempt_timeout_seconds=15.0)
     await handle_site_published(site_published(task_ref(seconds_left=5)), h.deps)
     # 5 s left, then 4, then 2: never more than what is left, never under one second.
@@ -172,13 +176,13 @@ async def test_attempt_timeouts_stay_inside_the_deadline() -> None:
     assert [c.timeout for c in h.callback.calls] == [15.0]
 
 
-async def test_backoff_is_capped() -> None:
+async def test_backoff_is_capped(make_harness: MakeHarness) -> None:
     h = make_harness(*[None] * 6, max_backoff_seconds=4.0)
     await handle_site_published(site_published(), h.deps)
     assert h.clock.sleeps == [1, 2, 4, 4, 4, 4]
 
 
-async def test_already_late_still_tries_once() -> None:
+async def test_already_late_still_tries_once(make_harness: MakeHarness) -> None:
     # A late answer beats none; failing that, the task ends without waiting.
     h = make_harness(200)
     [out] = await handle_site_published(site_published(task_ref(seconds_left=-30)), h.deps)
@@ -191,14 +195,14 @@ async def test_already_late_still_tries_once() -> None:
     assert len(h.callback.calls) == 1 and h.clock.sleeps == []
 
 
-async def test_refused_egress_is_permanent_and_not_retried() -> None:
+async def test_refused_egress_is_permanent_and_not_retried(make_harness: MakeHarness) -> None:
     h = make_harness(EgressRefused("refused 127.0.0.1: not a public address"))
     with pytest.raises(EgressRefused):
         await handle_site_published(site_published(), h.deps)
     assert len(h.callback.calls) == 1 and h.clock.sleeps == []
 
 
-async def test_time_to_callback_is_measured_from_the_request() -> None:
+async def test_time_to_callback_is_measured_from_the_request(make_harness: MakeHarness) -> None:
     h = make_harness(None, 200)
     await handle_site_published(site_published(task_ref(seconds_left=500)), h.deps)
     # Received 100 s before the clock started, then one 1 s wait.

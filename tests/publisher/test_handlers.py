@@ -6,11 +6,12 @@ import base64
 
 import pytest
 from pagesmith_contracts import RepoCheckedOutV1, SelfCheckSummary, SiteFile, SitePublishedV1
-from pagesmith_runtime import PermanentError
+from pagesmith_runtime import PermanentError, TransientError
 from publisher.commits import has_trailer
 from publisher.handlers.site_generated import handle_site_generated
 from publisher.handlers.task_submitted import handle_task_submitted
 from publisher.naming import description_for, marker_for
+from publisher.ports import GitHubRequestError
 
 from .conftest import PNG, generated, make_deps, site_files, submitted, task_ref
 from .fakegithub import FakeGitHub, FakeSite
@@ -97,6 +98,34 @@ async def test_redelivery_reuses_the_repository_and_the_commit(gh: FakeGitHub) -
     assert len(gh.repos) == 1
     assert deps.metrics.commits.labels(round="1", outcome="reused")._value.get() == 1
     assert deps.metrics.repos_reused._value.get() == 1
+    # Still the head (a crash after committing): Pages is still asked whether it serves it.
+    assert deps.site.urls == [first.pages_url]  # type: ignore[attr-defined]
+
+
+async def test_a_replayed_round_1_after_round_2_is_reported_without_waiting(
+    gh: FakeGitHub,
+) -> None:
+    # Little budget left, so a wait for Pages (what used to happen) ends this test quickly.
+    ref1 = task_ref(minutes_left=1.5)
+    [first] = await handle_site_generated(generated(ref1), make_deps(gh))
+    ref2 = task_ref(round=2, nonce="n-2")
+    [second] = await handle_site_generated(generated(ref2), make_deps(gh))
+    assert isinstance(first, SitePublishedV1) and isinstance(second, SitePublishedV1)
+    calls_before = len(gh.calls)
+    deps = make_deps(gh)
+
+    [replay] = await handle_site_generated(generated(ref1), deps)
+
+    assert isinstance(replay, SitePublishedV1)
+    assert (replay.repo_url, replay.commit_sha) == (first.repo_url, first.commit_sha)
+    assert replay.pages_url == first.pages_url
+    repo = gh.repos[(OWNER, "sharevolume")]
+    assert repo.head == second.commit_sha  # nothing committed, nothing moved
+    later = [(method, path) for method, path, _ in gh.calls[calls_before:]]
+    assert not [c for c in later if c[0] != "GET"]
+    assert not [c for c in later if c[1].endswith("/pages/builds/latest")]
+    assert ("GET", "/repos/pagesmith-dev/ShareVolume/pages") in later
+    assert deps.site.urls == []  # type: ignore[attr-defined]
 
 
 async def test_a_resent_round_1_gets_a_suffixed_repository(gh: FakeGitHub) -> None:
@@ -126,6 +155,37 @@ async def test_a_creation_race_is_resolved_by_probing_again(gh: FakeGitHub) -> N
     gh._create = racing_create  # type: ignore[method-assign]
     [event] = await handle_site_generated(generated(ref), make_deps(gh))
     assert event.repo_url.endswith("/ShareVolume-2")  # type: ignore[attr-defined]
+
+
+def race_with_a_twin(gh: FakeGitHub, *, hidden_for: int) -> None:
+    """A twin delivery creates this very repository first; it then 404s for `hidden_for` probes."""
+    original = gh._create
+
+    def racing_create(owner: str, data: dict[str, object]) -> object:
+        gh._create = original  # type: ignore[method-assign]
+        original(owner, data)
+        not_found = GitHubRequestError(404, "Not Found")
+        gh.faults += [("GET", "/repos/pagesmith-dev/ShareVolume", not_found)] * hidden_for
+        return original(owner, data)  # now 422: name already exists
+
+    gh._create = racing_create  # type: ignore[method-assign]
+
+
+async def test_a_twins_repository_that_shows_up_late_is_reused(gh: FakeGitHub) -> None:
+    race_with_a_twin(gh, hidden_for=2)
+    [event] = await handle_site_generated(generated(task_ref()), make_deps(gh))
+    assert event.repo_url.endswith("/ShareVolume")  # type: ignore[attr-defined]
+    assert len(gh.repos) == 1
+    # The free-name probe, two that still miss the twin's repository, and the one that sees it.
+    assert gh.count("GET", "/repos/pagesmith-dev/ShareVolume") == 4
+
+
+async def test_a_taken_name_that_never_shows_up_is_transient(gh: FakeGitHub) -> None:
+    race_with_a_twin(gh, hidden_for=50)
+    with pytest.raises(TransientError, match="taken but not visible"):
+        await handle_site_generated(generated(task_ref()), make_deps(gh))
+    assert len(gh.repos) == 1  # never a second repository under the next name
+    assert gh.count("GET", "/repos/pagesmith-dev/ShareVolume-2") == 0
 
 
 async def test_an_organisation_owner_creates_under_the_org() -> None:

@@ -126,6 +126,43 @@ async def test_an_unconfirmed_output_leaves_the_input_unacked(broker: Broker) ->
     assert await ready_count(broker, NOTIFIER.dlq) == 0
 
 
+async def test_an_output_that_never_confirms_ends_in_task_failed(
+    broker: Broker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Publishing the output fails on every delivery: requeued, then task.failed, then DLQ."""
+    monkeypatch.setattr("pagesmith_runtime.consumer.REQUEUE_PAUSE_SECONDS", 0.01)
+    # task.notified has nowhere to go, so the broker returns it (NO_ROUTE); task.failed does.
+    outcomes = broker.topology.queues[OUTCOMES.name]
+    await outcomes.unbind(broker.topology.exchange, routing_key="task.notified.v1")
+
+    async def handle(event: SitePublishedV1, deps: Any) -> Sequence[Event]:
+        return [notified(event)]
+
+    event = site_published()
+    running = await run_dispatcher(broker, NOTIFIER, {"site.published.v1": handle})
+    await broker.publish(event)
+    await eventually(lambda: ready_count(broker, NOTIFIER.dlq), timeout=30)
+    await eventually(lambda: ready_count(broker, OUTCOMES.name))
+    await asyncio.sleep(0.3)  # nothing more may arrive
+    await running.stop()
+
+    counts = [(m.headers or {}).get("x-delivery-count") for m in running.deliveries]
+    assert counts == [None, *range(1, DELIVERY_LIMIT + 1)]
+    [failed] = await drain(broker.url, OUTCOMES.name)
+    assert isinstance(failed, TaskFailedV1)
+    assert failed.subject == event.subject and failed.task == event.task
+    assert failed.reason.startswith("gave up after retries: broker did not confirm")
+    assert "task.notified.v1" in failed.reason
+    [dead] = await take_all(broker.url, NOTIFIER.dlq)
+    assert decode_event(dead.body) == event
+    # Rejected by the runner on its last delivery, not dropped by the broker's limit.
+    assert dead.headers["x-death"][0]["reason"] == "rejected"
+    labels = {"service": "notifier", "event_type": "site.published.v1"}
+    sample = running.registry.get_sample_value
+    assert sample("pagesmith_messages_total", {**labels, "outcome": "transient"}) == DELIVERY_LIMIT
+    assert sample("pagesmith_messages_total", {**labels, "outcome": "permanent"}) == 1
+
+
 async def test_permanent_error_publishes_task_failed_and_dead_letters(broker: Broker) -> None:
     async def handle(event: SitePublishedV1, deps: Any) -> Sequence[Event]:
         raise PermanentError("caller answered 400: unknown nonce")

@@ -25,19 +25,25 @@ async def test_healthz_and_readyz_until_consuming(
     amqp_url: str, aiohttp_client: AiohttpClient
 ) -> None:
     ready = Readiness()
-    client = await aiohttp_client(create_ops_app(registry=CollectorRegistry(), ready=ready))
+    app = create_ops_app(registry=CollectorRegistry(), ready=ready, reason=ready.reason)
+    client = await aiohttp_client(app)
 
     async with client.get("/healthz") as response:
         assert response.status == 200
         assert await response.json() == {"status": "ok"}
     async with client.get("/readyz") as response:
         assert response.status == 503
-        assert await response.json() == {"status": "not ready"}
+        assert await response.json() == {
+            "status": "not ready",
+            "reason": "not connected to the broker yet",
+        }
 
     connection = await aio_pika.connect_robust(amqp_url)
     try:
         ready.connection = connection
-        assert await status(client, "/readyz") == 503  # connected, not consuming yet
+        async with client.get("/readyz") as response:  # connected, not consuming yet
+            assert response.status == 503
+            assert (await response.json())["reason"] == "not consuming"
 
         channel = await connection.channel()
         queue = (await declare_topology(channel)).queues[NOTIFIER.name]
@@ -57,7 +63,12 @@ async def test_healthz_and_readyz_until_consuming(
         ready.consuming = True
     finally:
         await connection.close()
-    assert await status(client, "/readyz") == 503  # closed
+    async with client.get("/readyz") as response:  # closed
+        assert response.status == 503
+        assert (await response.json())["reason"] == "the broker connection is down"
+    ready.refused = "the broker refused the login"
+    async with client.get("/readyz") as response:
+        assert (await response.json())["reason"] == "the broker refused the login"
     assert await status(client, "/healthz") == 200  # alive all along
 
 

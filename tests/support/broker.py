@@ -59,3 +59,17 @@ def delete_vhost(vhost: str) -> None:
 def close_all_connections(vhost: str, reason: str = "test: connection dropped") -> None:
     """Force-close every client connection of a vhost, as a broker failover would."""
     _ctl("close_all_connections", "-p", vhost, reason)
+
+
+def set_permissions(vhost: str, *, configure: str, write: str, read: str) -> None:
+    """Give guest these permission patterns on `vhost` (an empty pattern allows nothing)."""
+    quoted = urllib.parse.quote(vhost, safe="")
+    perms = {"configure": configure, "write": write, "read": read}
+    if not _api("PUT", f"permissions/{quoted}/guest", perms):
+        _ctl("set_permissions", "-p", vhost, "guest", configure, write, read)
+
+
+def revoke_permissions(vhost: str) -> None:
+    """Take every permission on `vhost` away from guest: the vhost refuses its connections."""
+    if not _api("DELETE", f"permissions/{urllib.parse.quote(vhost, safe='')}/guest"):
+        _ctl("clear_permissions", "-p", vhost, "guest")

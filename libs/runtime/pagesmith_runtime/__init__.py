@@ -1,11 +1,17 @@
 """What every Pagesmith service needs to run: broker, consumer runner, ops HTTP, telemetry."""
 
-from .broker import EventPublisher, Publish, connect
+from .broker import BrokerRefused, EventPublisher, Publish, connect, refusals_are_final
 from .consumer import Dispatcher, Handler
 from .errors import PermanentError, TransientError
 from .metrics import RuntimeMetrics
 from .ops import add_ops_routes, create_ops_app
-from .service import ConsumerService, Readiness, Runtime, run_service
+from .service import (
+    REFUSED_EXIT_DELAY_SECONDS,
+    ConsumerService,
+    Readiness,
+    Runtime,
+    run_service,
+)
 from .settings import ServiceSettings, load_settings
 from .telemetry import Telemetry, server_tracing_middleware, setup_logging, setup_telemetry
 from .topology import (
@@ -25,6 +31,8 @@ __all__ = [
     "NOTIFIER",
     "OUTCOMES",
     "PUBLISHER",
+    "REFUSED_EXIT_DELAY_SECONDS",
+    "BrokerRefused",
     "ConsumerService",
     "Dispatcher",
     "EventPublisher",
@@ -44,6 +52,7 @@ __all__ = [
     "create_ops_app",
     "declare_topology",
     "load_settings",
+    "refusals_are_final",
     "run_service",
     "server_tracing_middleware",
     "setup_logging",

@@ -83,13 +83,7 @@ class Dispatcher(Generic[D]):
         try:
             outputs = await handler(event, self._deps)
         except TransientError as exc:
-            if self._last_delivery(message):
-                await self._fail(message, event, f"gave up after retries: {exc}")
-                return
-            log.warning("transient failure; requeueing", error=str(exc))
-            self._count(event_type, "transient")
-            await asyncio.sleep(min(exc.retry_after or REQUEUE_PAUSE_SECONDS, 10.0))
-            await message.reject(requeue=True)
+            await self._retry_later(message, event, exc)
             return
         except PermanentError as exc:
             await self._fail(message, event, str(exc))
@@ -104,8 +98,13 @@ class Dispatcher(Generic[D]):
             self._count(event_type, "crashed")
             await message.reject(requeue=True)
             return
-        for output in outputs:
-            await self._publish(output)
+        try:
+            for output in outputs:
+                await self._publish(output)
+        except TransientError as exc:
+            # Unconfirmed output is a failure like any other, never a silent dead letter.
+            await self._retry_later(message, event, exc)
+            return
         elapsed = time.monotonic() - started
         self._metrics.stage_duration.labels(stage=self._stage).observe(elapsed)
         task_ref = getattr(event, "task", None)
@@ -115,6 +114,18 @@ class Dispatcher(Generic[D]):
             )
         self._count(event_type, "ok")
         log.info("handled", seconds=round(elapsed, 3), published=[o.type for o in outputs])
+
+    async def _retry_later(
+        self, message: AbstractIncomingMessage, event: Event, exc: TransientError
+    ) -> None:
+        """Requeue after a pause; on the last delivery, give up with task.failed."""
+        if self._last_delivery(message):
+            await self._fail(message, event, f"gave up after retries: {exc}")
+            return
+        log.warning("transient failure; requeueing", error=str(exc))
+        self._count(str(event.type), "transient")
+        await asyncio.sleep(min(exc.retry_after or REQUEUE_PAUSE_SECONDS, 10.0))
+        await message.reject(requeue=True)
 
     async def _fail(self, message: AbstractIncomingMessage, event: Event, reason: str) -> None:
         """Permanent failure: say so downstream, then dead-letter the input."""

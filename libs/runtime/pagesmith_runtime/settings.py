@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TypeVar
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -14,7 +14,10 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
-    amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", validation_alias="AMQP_URL")
+    # Secret because its password is: repr(settings) and logs must never show it.
+    amqp_url: SecretStr = Field(
+        SecretStr("amqp://guest:guest@127.0.0.1:5672/"), validation_alias="AMQP_URL"
+    )
     log_level: str = Field("INFO", validation_alias="PAGESMITH_LOG_LEVEL")
     shutdown_grace_seconds: float = Field(
         6.0, validation_alias="PAGESMITH_SHUTDOWN_GRACE_SECONDS", ge=0, le=60

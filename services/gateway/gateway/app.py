@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from opentelemetry.trace import TracerProvider
 from pagesmith_runtime import add_ops_routes, server_tracing_middleware
 from prometheus_client import CollectorRegistry
@@ -11,6 +12,24 @@ from .broker import BROKER, BrokerLink, broker_ctx
 from .metrics import GatewayMetrics
 from .settings import GatewaySettings
 from .views import METRICS, SETTINGS, submit_task
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """404 and 405 in JSON like every other answer (aiohttp's own are plain text)."""
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        return web.json_response({"error": "not found"}, status=404)
+    except web.HTTPMethodNotAllowed as exc:
+        return web.json_response(
+            {
+                "error": f"method {request.method} not allowed",
+                "allowed": sorted(exc.allowed_methods),
+            },
+            status=405,
+            headers={"Allow": exc.headers["Allow"]},
+        )
 
 
 def create_app(
@@ -24,7 +43,7 @@ def create_app(
     app = web.Application(
         # aiohttp answers 413 past this size when the body is read.
         client_max_size=settings.max_body_bytes,
-        middlewares=[server_tracing_middleware(tracer_provider)],
+        middlewares=[server_tracing_middleware(tracer_provider), json_errors],
     )
     app[SETTINGS] = settings
     app[METRICS] = GatewayMetrics(registry)
@@ -32,5 +51,5 @@ def create_app(
     app[BROKER] = link
     app.cleanup_ctx.append(broker_ctx(settings))
     app.router.add_post("/api/tasks", submit_task)
-    add_ops_routes(app, registry=registry, ready=link.ready)
+    add_ops_routes(app, registry=registry, ready=link.ready, reason=link.reason)
     return app

@@ -9,7 +9,14 @@ from collections.abc import AsyncIterator, Callable
 import structlog
 from aio_pika.abc import AbstractRobustConnection
 from aiohttp import web
-from pagesmith_runtime import EventPublisher, Publish, connect, declare_topology
+from pagesmith_runtime import (
+    BrokerRefused,
+    EventPublisher,
+    Publish,
+    connect,
+    declare_topology,
+    refusals_are_final,
+)
 
 from .settings import GatewaySettings
 
@@ -22,21 +29,43 @@ class BrokerLink:
     def __init__(self) -> None:
         self.connection: AbstractRobustConnection | None = None
         self.publish: Publish | None = None
+        self.refused: str | None = None
+        # Set when the broker refused us for good: main() then exits non-zero.
+        self.gave_up = asyncio.Event()
 
     def ready(self) -> bool:
         conn = self.connection
         return self.publish is not None and conn is not None and not conn.is_closed
+
+    def reason(self) -> str | None:
+        """Why the gateway cannot queue tasks now, or None when it can."""
+        if self.refused is not None:
+            return self.refused
+        if self.ready():
+            return None
+        if self.publish is None:
+            return "not connected to the broker yet"
+        return "the broker connection is down"
 
 
 BROKER = web.AppKey("broker", BrokerLink)
 
 
 async def _open(link: BrokerLink, settings: GatewaySettings) -> None:
-    connection = await connect(settings.amqp_url, name="pagesmith-gateway")
-    link.connection = connection
-    channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-    # Declaring the whole topology here means a task queued before any consumer starts is kept.
-    topology = await declare_topology(channel)
+    url = settings.amqp_url.get_secret_value()
+    try:
+        connection = await connect(url, name="pagesmith-gateway")
+        link.connection = connection
+        with refusals_are_final(url):
+            channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+            # Declaring the whole topology here means a task queued before any consumer
+            # starts is kept.
+            topology = await declare_topology(channel)
+    except BrokerRefused as exc:
+        link.refused = str(exc)
+        log.error("broker refused access; exiting", reason=str(exc))
+        link.gave_up.set()
+        return
     link.publish = EventPublisher(
         topology.exchange, app_id="pagesmith-gateway", timeout=settings.publish_timeout_seconds
     )

@@ -35,7 +35,7 @@ def own_secrets(settings: GeneratorSettings) -> list[str]:
     from urllib.parse import urlsplit
 
     values = [settings.openai_api_key.get_secret_value()]
-    password = urlsplit(settings.amqp_url).password
+    password = urlsplit(settings.amqp_url.get_secret_value()).password
     if password:
         values.append(password)
     return values

@@ -12,9 +12,6 @@ class GeneratorMetrics:
         self.tokens = Counter(
             "pagesmith_llm_tokens_total", "Model tokens spent.", ["kind"], registry=registry
         )
-        self.llm_calls = Counter(
-            "pagesmith_llm_calls_total", "Model calls, by outcome.", ["outcome"], registry=registry
-        )
         self.generations = Counter(
             "pagesmith_generations_total",
             "Sites generated, one per task, by round and outcome: ok, repaired (a repair round "

@@ -38,11 +38,3 @@ def check_path(path: str) -> str:
     if any(p.strip() != p or not p for p in norm.split("/")):
         raise InvalidPath("path segment with surrounding whitespace")
     return norm
-
-
-def is_valid(path: str) -> bool:
-    try:
-        check_path(path)
-    except InvalidPath:
-        return False
-    return True

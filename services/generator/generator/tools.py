@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -259,7 +259,3 @@ def _page(text: str, offset: int, limit: int) -> dict[str, object]:
 
 def _error(message: str) -> str:
     return json.dumps({"error": message}, ensure_ascii=False)
-
-
-def written_files(box: ToolBox | None) -> Mapping[str, bytes]:
-    return dict(box.written) if box else {}

@@ -25,6 +25,8 @@ RECENT_COMMITS = 10
 class CommitResult:
     sha: str
     created: bool
+    # False once later commits sit on top of it: Pages will not build this commit again.
+    at_head: bool = True
 
 
 def message_with_trailer(message: str, task_id: str) -> str:
@@ -48,15 +50,16 @@ async def head_of(gh: GitHub, repo: RepoRef) -> str:
     return str(ref["object"]["sha"])
 
 
-async def find_task_commit(gh: GitHub, repo: RepoRef, task_id: str) -> str | None:
+async def find_task_commit(gh: GitHub, repo: RepoRef, task_id: str) -> CommitResult | None:
     """A recent commit on the branch that already carries this task's trailer."""
     commits = await gh.getitem(
         "/repos/{owner}/{repo}/commits{?sha,per_page}",
         _vars(repo, sha=repo.default_branch, per_page=RECENT_COMMITS),
     )
-    for item in commits:
+    # Newest first, so the head is the first entry.
+    for i, item in enumerate(commits):
         if has_trailer(str(item.get("commit", {}).get("message", "")), task_id):
-            return str(item["sha"])
+            return CommitResult(str(item["sha"]), created=False, at_head=i == 0)
     return None
 
 
@@ -92,8 +95,12 @@ async def commit_site(
     """Commit `files` (and deletions) on top of the branch head, at most once per task."""
     existing = await settled(lambda: find_task_commit(gh, repo, task_id), seconds=settle_seconds)
     if existing is not None:
-        log.info("this task's commit is already on the branch", commit=existing)
-        return CommitResult(existing, created=False)
+        log.info(
+            "this task's commit is already on the branch",
+            commit=existing.sha,
+            at_head=existing.at_head,
+        )
+        return existing
     head = await settled(lambda: head_of(gh, repo), seconds=settle_seconds)
     if base_sha is not None and head != base_sha:
         log.info("branch moved since checkout; committing on its head", base=base_sha, head=head)
@@ -119,7 +126,7 @@ async def commit_site(
                 raise
             twin = await find_task_commit(gh, repo, task_id)
             if twin is not None:
-                return CommitResult(twin, created=False)
+                return twin
             head = await head_of(gh, repo)
             log.warning("branch moved while committing; retrying once on its new head", head=head)
             continue

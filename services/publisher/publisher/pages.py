@@ -52,6 +52,12 @@ async def enable_pages(gh: GitHub, repo: RepoRef, build_type: PagesBuild) -> dic
     return site
 
 
+async def pages_html_url(gh: GitHub, repo: RepoRef) -> str:
+    """Where Pages serves the repository now, as the Pages API says."""
+    site = await gh.getitem(PAGES, _vars(repo))
+    return str(site["html_url"])
+
+
 def _same_config(site: dict[str, Any], config: dict[str, Any]) -> bool:
     if site.get("build_type", "legacy") != config["build_type"]:
         return False

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import stamina
 import structlog
 from pagesmith_contracts import RepoRef, TaskRef
 from pagesmith_runtime import PermanentError, TransientError
@@ -80,19 +79,33 @@ async def find_or_create(
     raise PermanentError(f"no free repository name among {max_candidates} candidates of {base!r}")
 
 
+class _NotVisible(Exception):
+    """Creation called the name taken, but probing it still answers 404."""
+
+
 async def _visible(gh: GitHub, owner: str, name: str, *, seconds: float) -> dict[str, Any]:
     """Probe a name that creation called taken until it shows up (replicas can lag)."""
-    give_up = time.monotonic() + seconds
-    delay = 0.25
-    while True:
+
+    async def look() -> dict[str, Any]:
         data = await probe(gh, owner, name)
-        if data is not None:
-            return data
-        if time.monotonic() >= give_up:
-            # Moving on to the next name could make a second repository for this task.
-            raise TransientError(f"repository name {name!r} is taken but not visible yet")
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 2.0)
+        if data is None:
+            raise _NotVisible(name)
+        return data
+
+    try:
+        async for attempt in stamina.retry_context(
+            on=_NotVisible,
+            attempts=None if seconds > 0 else 1,
+            timeout=seconds if seconds > 0 else None,
+            wait_initial=0.25,
+            wait_max=2.0,
+        ):
+            with attempt:
+                return await look()
+    except _NotVisible:
+        # Moving on to the next name could make a second repository for this task.
+        raise TransientError(f"repository name {name!r} is taken but not visible yet") from None
+    raise AssertionError("unreachable: stamina re-raises the last error")
 
 
 async def find_latest(gh: GitHub, task: TaskRef, *, max_candidates: int) -> RepoRef:

@@ -5,17 +5,21 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from functools import partial
+from typing import Any
 
+import structlog
 from pagesmith_contracts import Event, RepoRef, SiteGeneratedV1, SitePublishedV1
 
-from ..commits import commit_site, settled
-from ..pages import enable_pages, wait_for_pages
+from ..commits import CommitResult, commit_site, settled
+from ..pages import enable_pages, pages_html_url, wait_for_pages
 from ..ports import Deps, GitHub
 from ..repos import find_latest, find_or_create
 
+log = structlog.get_logger(__name__)
+
 
 async def handle_site_generated(event: SiteGeneratedV1, deps: Deps) -> Sequence[Event]:
-    task, settings = event.task, deps.settings
+    task = event.task
     gh = deps.github.for_task(task.deadline)
     repo, settle = await _repository(event, gh, deps)
     site = None
@@ -35,20 +39,7 @@ async def handle_site_generated(event: SiteGeneratedV1, deps: Deps) -> Sequence[
     )
     outcome = "created" if commit.created else "reused"
     deps.metrics.commits.labels(round=str(task.round), outcome=outcome).inc()
-    # Pages gets what is left of the deadline minus the callback's reserve.
-    until = time.monotonic() + task.seconds_left() - settings.pages_reserve_seconds
-    site = site or await enable_pages(gh, repo, event.pages_build)
-    pages_url = await wait_for_pages(
-        gh,
-        deps.site,
-        repo,
-        commit.sha,
-        event.pages_build,
-        site=site,
-        until=until,
-        settings=settings,
-        metrics=deps.metrics,
-    )
+    pages_url = await _pages_url(event, gh, repo, commit, site, deps)
     deps.metrics.published.labels(round=str(task.round), degraded=str(event.degraded)).inc()
     published = SitePublishedV1(
         source="pagesmith/publisher",
@@ -61,6 +52,37 @@ async def handle_site_generated(event: SiteGeneratedV1, deps: Deps) -> Sequence[
         selfcheck=event.selfcheck,
     )
     return [published]
+
+
+async def _pages_url(
+    event: SiteGeneratedV1,
+    gh: GitHub,
+    repo: RepoRef,
+    commit: CommitResult,
+    site: dict[str, Any] | None,
+    deps: Deps,
+) -> str:
+    """Pages' html_url, once Pages serves this commit or the budget for waiting runs out."""
+    if not commit.at_head:
+        # A replay of an earlier round: Pages serves a later commit and will never build this
+        # one again, so waiting for it would only run out the budget.
+        log.info("this task's commit was superseded; reporting it as it is", commit=commit.sha)
+        return await pages_html_url(gh, repo)
+    task, settings = event.task, deps.settings
+    # Pages gets what is left of the deadline minus the callback's reserve.
+    until = time.monotonic() + task.seconds_left() - settings.pages_reserve_seconds
+    site = site or await enable_pages(gh, repo, event.pages_build)
+    return await wait_for_pages(
+        gh,
+        deps.site,
+        repo,
+        commit.sha,
+        event.pages_build,
+        site=site,
+        until=until,
+        settings=settings,
+        metrics=deps.metrics,
+    )
 
 
 async def _repository(event: SiteGeneratedV1, gh: GitHub, deps: Deps) -> tuple[RepoRef, float]:
