@@ -166,16 +166,19 @@ async def test_a_name_resolving_to_link_local_is_refused_even_with_private_allow
     assert resolver.lookups == ["callback.example"]
 
 
-async def test_a_refused_callback_fails_the_task_at_once() -> None:
+async def test_a_refused_callback_fails_the_task_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     resolver = ScriptedResolver({"callback.example": [["169.254.169.254"]]})
     clock = FakeClock()
+    # stamina waits through asyncio.sleep: any retry would show up in clock.sleeps.
+    monkeypatch.setattr(asyncio, "sleep", clock.sleep)
     task = task_ref().model_copy(update={"evaluation_url": "http://callback.example/evaluate"})
     async with new_session(WITH_PRIVATE, resolver=resolver) as session:
         deps = Deps(
             settings=make_settings(allow_private_egress=True),
             callback=HttpCallback(session, policy=WITH_PRIVATE),
             metrics=NotifierMetrics(CollectorRegistry()),
-            sleep=clock.sleep,
             clock=clock,
         )
         with pytest.raises(PermanentError, match="refused"):
