@@ -16,7 +16,7 @@ from rich.live import Live
 
 from .client import EXIT_FAILED, EXIT_REFUSED, CliError, Tracker, submit
 from .config import Config
-from .render import event_line, task_table, tasks_table, timeline_table
+from .render import event_line, task_line, task_table, tasks_table, timeline_table
 
 T = TypeVar("T")
 TERMINAL = {"notified", "failed"}
@@ -112,14 +112,14 @@ async def follow(tracker: Tracker, task_id: str) -> int:
                     task = found["task"]
                     for event in found["timeline"]:
                         seen.add(event["event_id"])
-                        out.print(event_line(event, task))
+                        out.print(event_line(event, task), soft_wrap=True)
             elif kind == "change":
                 last = int(data["seq"])
                 task = data["task"]
                 event = data["event"]
                 if event["event_id"] not in seen:
                     seen.add(event["event_id"])
-                    out.print(event_line(event, task))
+                    out.print(event_line(event, task), soft_wrap=True)
             if task.get("state") in TERMINAL:
                 return _finish(task)
         # The stream ended (a tracker restart): reconnect and replay from the last seq.
@@ -194,7 +194,11 @@ def tasks_command(
         if not body["tasks"]:
             out.print("no tasks match")
             return 0
-        out.print(tasks_table(body["tasks"]))
+        if out.width < 120:
+            for task in body["tasks"]:
+                out.print(task_line(task), soft_wrap=True)
+        else:
+            out.print(tasks_table(body["tasks"], width=out.width))
         return 0
 
     sys.exit(run(step))
@@ -242,7 +246,9 @@ def watch_command(limit: int) -> None:
                             )
                     if live is not None:
                         live.update(
-                            tasks_table(newest(), title="pagesmith tasks (Ctrl-C ends)"),
+                            tasks_table(
+                                newest(), title="pagesmith tasks (Ctrl-C ends)", width=out.width
+                            ),
                             refresh=True,
                         )
                 await asyncio.sleep(1)

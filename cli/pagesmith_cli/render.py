@@ -36,9 +36,11 @@ def headroom(task: dict[str, Any], now: datetime | None = None) -> str:
     deadline = parse_time(task.get("deadline"))
     if deadline is None:
         return "—"
-    at = parse_time(task.get("finished_at")) or now or datetime.now(UTC)
-    left = (deadline - at).total_seconds()
-    return f"{span(-left)} late" if left < 0 else f"{span(left)} left"
+    finished = parse_time(task.get("finished_at"))
+    left = (deadline - (finished or now or datetime.now(UTC))).total_seconds()
+    if left < 0:
+        return f"{span(-left)} late"
+    return f"{span(left)} to spare" if finished else f"{span(left)} left"
 
 
 def state_text(task: dict[str, Any]) -> Text:
@@ -48,33 +50,35 @@ def state_text(task: dict[str, Any]) -> Text:
     return Text(label, style=_STYLE.get(task["state"], "cyan"))
 
 
-def tasks_table(tasks: list[dict[str, Any]], *, title: str | None = None) -> Table:
-    table = Table(title=title, show_lines=False, expand=False)
-    for column in (
-        "task id",
-        "task",
-        "round",
-        "email",
-        "state",
-        "stage",
-        "time",
-        "deadline",
-        "reason",
-    ):
-        table.add_column(column, overflow="fold")
+def tasks_table(
+    tasks: list[dict[str, Any]], *, title: str | None = None, width: int = 200
+) -> Table:
+    """The task id stays whole (it is what `pagesmith status` takes); narrow screens drop email."""
+    table = Table(title=title, expand=False)
+    table.add_column("task id", no_wrap=True)
+    table.add_column("task", overflow="fold")
+    table.add_column("round", no_wrap=True)
+    wide = width >= 150
+    if wide:
+        table.add_column("email", overflow="fold")
+    table.add_column("state", no_wrap=True)
+    table.add_column("stage", no_wrap=True)
+    table.add_column("time", no_wrap=True)
+    table.add_column("deadline", no_wrap=True)
+    table.add_column("reason", overflow="fold", min_width=12)
     now = datetime.now(UTC)
     for t in tasks:
-        table.add_row(
-            t["task_id"],
-            t.get("task") or "—",
-            str(t.get("round") or "—"),
-            t.get("email") or "—",
+        cells: list[Any] = [t["task_id"], t.get("task") or "—", str(t.get("round") or "—")]
+        if wide:
+            cells.append(t.get("email") or "—")
+        cells += [
             state_text(t),
             t.get("stage") or "—",
             elapsed(t, now),
             headroom(t, now),
             Text(t.get("failure_reason") or "", style="red"),
-        )
+        ]
+        table.add_row(*cells)
     return table
 
 
@@ -135,13 +139,21 @@ def describe(event: dict[str, Any]) -> str:
 
 def timeline_table(events: list[dict[str, Any]], received_at: str | None) -> Table:
     table = Table(title="timeline", title_justify="left")
-    for column in ("time", "after", "event", "stage", "detail"):
-        table.add_column(column, overflow="fold")
+    table.add_column("time", no_wrap=True)
+    table.add_column("after", no_wrap=True, justify="right")
+    table.add_column("event", no_wrap=True)
+    table.add_column("stage", no_wrap=True)
+    table.add_column("detail", overflow="fold")
     for e in events:
         table.add_row(
-            e["time"], _after(e, received_at), e["type"], e.get("stage") or "", describe(e)
+            _clock(e), _after(e, received_at), e["type"], e.get("stage") or "", describe(e)
         )
     return table
+
+
+def _clock(event: dict[str, Any]) -> str:
+    at = parse_time(event.get("time"))
+    return at.astimezone().strftime("%H:%M:%S") if at else "--:--:--"
 
 
 def _after(event: dict[str, Any], received_at: str | None) -> str:
@@ -150,11 +162,19 @@ def _after(event: dict[str, Any], received_at: str | None) -> str:
 
 
 def event_line(event: dict[str, Any], task: dict[str, Any]) -> Text:
-    at = parse_time(event.get("time"))
-    clock = at.astimezone().strftime("%H:%M:%S") if at else "--:--:--"
-    line = Text(f"{clock} {_after(event, task.get('received_at')):>8}  ")
+    line = Text(f"{_clock(event)} {_after(event, task.get('received_at')):>8}  ")
     line.append(f"{event['type']:<22}", style="bold")
     line.append(f" {event.get('stage') or '':<10}")
     if detail := describe(event):
         line.append(f" {detail}", style="red" if event["type"].startswith("task.failed") else "")
+    return line
+
+
+def task_line(task: dict[str, Any]) -> Text:
+    """One task on one line, for terminals too narrow for the table."""
+    line = Text(f"{task['task_id']}  {task.get('task') or '—'} r{task.get('round') or '?'}  ")
+    line.append_text(state_text(task))
+    line.append(f" ({task.get('stage') or '—'})  {elapsed(task)}  {headroom(task)}")
+    if task.get("failure_reason"):
+        line.append(f"  {task['failure_reason']}", style="red")
     return line
