@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,8 @@ def pagesmith(*args: str, cwd: Path | None = None, **env: str) -> subprocess.Com
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=cwd,
+        # Not the checkout: `make run` may have left its .pagesmith/ files there.
+        cwd=cwd or tempfile.mkdtemp(prefix="pagesmith-cli-"),
     )
 
 
@@ -85,6 +87,14 @@ def test_unreachable_services_and_wrong_credentials_are_one_line_and_non_zero(tr
 
     result = pagesmith("watch", PAGESMITH_TRACKER_URL=tracker.url)
     assert result.returncode == 4 and "no tracker token" in result.stderr
+
+
+def test_make_runs_files_stand_in_for_the_token(tracker, tmp_path: Path) -> None:
+    (tmp_path / ".pagesmith").mkdir()
+    (tmp_path / ".pagesmith" / "tracker-token").write_text(TOKEN + "\n")
+    result = pagesmith("tasks", cwd=tmp_path, PAGESMITH_TRACKER_URL=tracker.url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "no tasks match"
 
 
 def test_submit_without_a_gateway_or_a_secret_says_so(tmp_path: Path) -> None:
