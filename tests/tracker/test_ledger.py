@@ -148,3 +148,37 @@ async def test_retention_deletes_only_tasks_finished_long_ago(pool) -> None:
             )
             == 0
         )
+
+
+async def test_a_batch_commits_together_and_one_refused_event_spares_the_rest(pool) -> None:
+    import dataclasses
+
+    from tracker.consumer import Batcher
+
+    batcher = Batcher(pool)
+    writer = asyncio.create_task(batcher.run())
+    try:
+        s = story()
+        good = [fact(s.submitted()), fact(s.generated()), fact(s.published())]
+        # PostgreSQL refuses this one (jsonb has no Infinity); read_fact never builds such a fact.
+        bad = dataclasses.replace(fact(story().submitted()), detail={"x": float("inf")})
+        results = await asyncio.gather(
+            *(batcher.record(f) for f in [good[0], bad, good[1], good[0], good[2]]),
+            return_exceptions=True,
+        )
+        assert results[0] == "recorded" and results[2:] == ["recorded", "duplicate", "recorded"]
+        assert isinstance(results[1], asyncpg.PostgresError)
+        async with pool.acquire() as conn:
+            task, events = await get_task(conn, s.ref.task_id)
+            assert await conn.fetchval("SELECT count(*) FROM tracker.tasks") == 1
+        assert task["state"] == "published" and len(events) == 3
+    finally:
+        writer.cancel()
+
+
+def test_numbers_json_cannot_carry_never_reach_the_database() -> None:
+    s = story()
+    body = json.loads(s.notified().model_dump_json())
+    body["attempts"] = "__inf__"
+    raw = json.dumps(body).replace('"__inf__"', "1e400").encode()
+    assert read_fact(raw).detail.get("attempts") is None

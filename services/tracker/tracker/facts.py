@@ -8,6 +8,7 @@ must still land in the timeline, not in a dead-letter queue.
 from __future__ import annotations
 
 import json
+import math
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -80,7 +81,9 @@ class Fact:
 
 
 def scrub(value: Any) -> Any:
-    """PostgreSQL text and jsonb refuse NUL characters; long strings are cut."""
+    """What PostgreSQL refuses (NUL characters, non-finite numbers) goes; long strings are cut."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, str):
         return value.replace("\x00", "")[:_MAX_TEXT]
     if isinstance(value, dict):
@@ -153,7 +156,7 @@ def _detail(event_type: str, body: dict[str, Any]) -> dict[str, Any]:
             "selfcheck": _selfcheck(body),
         }
     if base == "task.notified":
-        return {"attempts": body.get("attempts"), "degraded": bool(body.get("degraded"))}
+        return {"attempts": scrub(body.get("attempts")), "degraded": bool(body.get("degraded"))}
     if base == "task.failed":
         return {"stage": _text(body, "stage"), "reason": _text(body, "reason")}
     return {}

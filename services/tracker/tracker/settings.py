@@ -23,7 +23,7 @@ class TrackerSettings(ServiceSettings):
     )
     # e.g. http://grafana:3000/explore?left={"queries":[{"query":"{trace_id}"}]}; None: no link.
     trace_url_template: str | None = Field(None, validation_alias="TRACKER_TRACE_URL_TEMPLATE")
-    concurrency: int = Field(32, validation_alias="TRACKER_CONCURRENCY", ge=1, le=1000)
+    concurrency: int = Field(64, validation_alias="TRACKER_CONCURRENCY", ge=1, le=1000)
     pool_size: int = Field(8, validation_alias="TRACKER_DB_POOL_SIZE", ge=2, le=100)
     heartbeat_seconds: float = Field(15.0, validation_alias="TRACKER_SSE_HEARTBEAT_SECONDS", gt=0)
 
