@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
+import urllib.error
+import urllib.request
 import uuid
 
 import pytest
@@ -136,8 +139,6 @@ async def test_the_api_needs_the_token_and_answers_json_errors(tracker) -> None:
     for token in (None, "wrong-token-000000000", ""):
         status, body = api(tracker.url, "/api/tasks", token=token)
         assert (status, body["error"]) == (401, "missing or wrong bearer token")
-    import urllib.request
-
     req = urllib.request.Request(
         f"{tracker.url}/api/tasks", headers={"Authorization": f"Basic {TOKEN}"}
     )
@@ -279,3 +280,32 @@ async def test_neither_the_token_nor_the_database_password_is_logged(
     tracker.stop()
     log = tracker.log()
     assert "db-password-6e1f" not in log and TOKEN not in log and "wrong-token" not in log
+
+
+async def test_sigterm_with_an_open_stream_exits_cleanly_and_fast(tracker, publisher) -> None:
+    import time
+
+    s = story()
+    await publisher.event(s.submitted())
+    await task_in(tracker.url, s.ref.task_id)
+    metrics = urllib.request.urlopen(f"{tracker.url}/metrics", timeout=5).read().decode()
+    assert (
+        'pagesmith_tracker_events_total{event_type="task.submitted.v1",outcome="recorded"} 1.0'
+        in metrics
+    )
+    async with Stream(tracker.url):
+        assert tracker.proc is not None and tracker.proc.popen is not None
+        started = time.monotonic()
+        tracker.proc.popen.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(tracker.proc.popen.wait, 15)
+        assert code == 0 and time.monotonic() - started < 10
+
+
+def test_a_database_that_does_not_exist_stops_the_tracker_with_a_reason(
+    trackers, database_url
+) -> None:
+    tracker = trackers(wait=False, TRACKER_DATABASE_URL=database_url + "_missing")
+    assert tracker.proc is not None and tracker.proc.popen is not None
+    code = tracker.proc.popen.wait(30)
+    assert code != 0
+    assert "does not exist" in tracker.log()

@@ -133,8 +133,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
             sent = await _catch_up(request, response, after, task_id)
         await response.write(_frame("ready", {"seq": sent, "now": _now()}, sent))
         await _follow(response, sub, sent, state.settings.heartbeat_seconds)
-    except (ConnectionResetError, asyncio.CancelledError):
-        pass
+    except ConnectionResetError:
+        pass  # the client went away
     finally:
         hub.unsubscribe(sub)
         state.metrics.streams.dec()
