@@ -152,7 +152,9 @@ async def test_the_api_needs_the_token_and_answers_json_errors(tracker) -> None:
     for query in (
         "state=lost",
         "round=two",
+        "round=99999999999",
         "since=yesterday",
+        "since=99999999999999d",
         "limit=0",
         "cursor=%%%",
         "colour=red",
@@ -160,6 +162,7 @@ async def test_the_api_needs_the_token_and_answers_json_errors(tracker) -> None:
         status, body = api(tracker.url, f"/api/tasks?{query}")
         assert status == 400 and body["error"], query
     assert api(tracker.url, "/api/tasks/events?since=-3")[0] == 400
+    assert api(tracker.url, f"/api/tasks/events?since={2**64}")[0] == 400
     # The page and the probes need no token; the page holds no data.
     assert api(tracker.url, "/healthz", token=None)[0] == 200
 

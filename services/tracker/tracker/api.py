@@ -96,7 +96,7 @@ def _last_event_id(request: web.Request) -> int | None:
     if raw is None or raw == "":
         return None
     value = int(raw)
-    if value < 0:
+    if not 0 <= value < 2**63:
         raise ValueError(raw)
     return value
 

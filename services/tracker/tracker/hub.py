@@ -95,8 +95,15 @@ class Hub:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Listen, and after every wake-up (or reconnect) publish what was committed since."""
-        async with self.pool.acquire() as conn:
-            self.last_seq = await current_seq(conn)
+        while not stop.is_set():
+            try:
+                async with self.pool.acquire() as conn:
+                    self.last_seq = await current_seq(conn)
+                break
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                await _sleep_or_stop(stop, 1.0)
         while not stop.is_set():
             try:
                 conn = await asyncpg.connect(self.dsn, timeout=10)

@@ -110,7 +110,10 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
     now = now or datetime.now(UTC)
     match = _SINCE.match(value.strip().lower())
     if match:
-        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        try:
+            return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        except OverflowError as exc:
+            raise BadQuery("since: that is further back than any task") from exc
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError as exc:
@@ -144,6 +147,8 @@ def parse_filters(query: Any) -> Filters:
             round_ = int(query["round"])
         except ValueError as exc:
             raise BadQuery("round: must be a whole number") from exc
+        if not 1 <= round_ <= 1000:
+            raise BadQuery("round: must be between 1 and 1000")
     states = tuple(s.strip() for s in query.get("state", "").split(",") if s.strip())
     if bad := [s for s in states if s not in STATES]:
         raise BadQuery(f"state: {bad[0]!r} is not one of {', '.join(STATES)}")
