@@ -21,7 +21,20 @@ from .procs import free_port
 ADMIN_URL = os.environ.get(
     "PAGESMITH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-PG_BIN = Path(os.environ.get("PAGESMITH_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def _server_bin() -> Path:
+    """Debian keeps each major version's server in /usr/lib/postgresql/<version>/bin."""
+    if os.environ.get("PAGESMITH_TEST_PG_BIN"):
+        return Path(os.environ["PAGESMITH_TEST_PG_BIN"])
+    versions = sorted(
+        (p for p in Path("/usr/lib/postgresql").glob("*/bin") if p.parent.name.isdigit()),
+        key=lambda p: int(p.parent.name),
+    )
+    return versions[-1] if versions else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _server_bin()
 
 
 def psql(url: str, sql: str, *args: str) -> str:
