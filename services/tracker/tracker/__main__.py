@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import structlog
@@ -16,6 +17,8 @@ from .state import STATE
 def main() -> None:
     settings = load_settings(TrackerSettings, "pagesmith-tracker")
     setup_logging("tracker", settings.log_level)
+    # While PostgreSQL is away the pool logs a traceback per reconnect; our retries say it once.
+    logging.getLogger("asyncpg.pool").setLevel(logging.CRITICAL)
     telemetry = setup_telemetry("pagesmith-tracker")
     app = create_app(settings, tracer_provider=telemetry.tracer_provider)
     structlog.get_logger(__name__).info("tracker listening", host=settings.host, port=settings.port)
