@@ -1,23 +1,34 @@
 #!/usr/bin/env bash
-# `make run`: Pagesmith's four services through honcho, plus the local forge when GITHUB_TOKEN
-# is unset, the llm stub when OPENAI_API_KEY is unset, and a callback listener for the demo.
+# `make run`: Pagesmith's services (the tracker included, on a local PostgreSQL) through honcho,
+# plus the local forge when GITHUB_TOKEN is unset, the llm stub when OPENAI_API_KEY is unset,
+# and a callback listener for the demo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 state=.pagesmith
 mkdir -p "$state"
 
 bash scripts/ensure-rabbitmq.sh
+bash scripts/ensure-postgres.sh
 
-processes=(gateway generator publisher notifier)
+processes=(gateway generator publisher notifier tracker)
 if [ -z "${GATEWAY_SECRET:-}" ]; then
   [ -s "$state/gateway-secret" ] || python3 -c 'import secrets; print(secrets.token_urlsafe(18))' > "$state/gateway-secret"
   GATEWAY_SECRET=$(cat "$state/gateway-secret")
 fi
 export GATEWAY_SECRET
-export GATEWAY_PORT="${GATEWAY_PORT:-8000}"
+if [ -z "${TRACKER_TOKEN:-}" ]; then
+  [ -s "$state/tracker-token" ] || python3 -c 'import secrets; print(secrets.token_urlsafe(24))' > "$state/tracker-token"
+  TRACKER_TOKEN=$(cat "$state/tracker-token")
+fi
+export TRACKER_TOKEN
+export GATEWAY_PORT="${GATEWAY_PORT:-8000}" TRACKER_PORT="${TRACKER_PORT:-9104}"
 # A local runner listens on loopback only unless you say otherwise (deployments bind all).
 export GATEWAY_HOST="${GATEWAY_HOST:-127.0.0.1}" PAGESMITH_OPS_HOST="${PAGESMITH_OPS_HOST:-127.0.0.1}"
 export FORGE_HOST="${FORGE_HOST:-127.0.0.1}" LLM_STUB_HOST="${LLM_STUB_HOST:-127.0.0.1}"
+export TRACKER_HOST="${TRACKER_HOST:-127.0.0.1}"
+tracker_host="$TRACKER_HOST"; case "$tracker_host" in 0.0.0.0|::|"[::]") tracker_host=127.0.0.1;; esac
+# The gateway's 200 then says where to follow the task (the CLI uses it too).
+export GATEWAY_STATUS_URL="${GATEWAY_STATUS_URL:-http://$tracker_host:$TRACKER_PORT}"
 # The generator's own private-fetch switch is for tests; a runner started here never has it.
 unset GENERATOR_ALLOW_PRIVATE_FETCH
 demo=""
@@ -52,10 +63,15 @@ cat <<MSG
 
   gateway   http://$GATEWAY_HOST:$GATEWAY_PORT/api/tasks   (probes: /healthz /readyz, metrics: /metrics)
   secret    $GATEWAY_SECRET
+  tracker   http://$tracker_host:$TRACKER_PORT/   (the live page; its token: $TRACKER_TOKEN)
   callbacks to http://127.0.0.1:8787/evaluate are printed by the listener process
   private egress (loopback callbacks) is ${PAGESMITH_ALLOW_PRIVATE_EGRESS/1/allowed}; the generator reaches public addresses only
 
-  Submit a task (paste into another terminal):
+  Submit a task and follow it (from another terminal in this directory):
+
+.venv/bin/pagesmith submit examples/hello-pagesmith.json --watch
+
+  or with curl:
 
 curl -s http://$GATEWAY_HOST:$GATEWAY_PORT/api/tasks -H 'Content-Type: application/json' -d '{
   "email": "you@example.com", "secret": "$GATEWAY_SECRET", "task": "hello-pagesmith", "round": 1,

@@ -21,7 +21,7 @@ def run(*argv: str) -> subprocess.CompletedProcess[str]:
     [
         ("ruff", "check", "."),
         ("ruff", "format", "--check", "."),
-        ("mypy", "libs", "services", "dev"),
+        ("mypy", "libs", "services", "dev", "cli"),
     ],
     ids=["ruff-check", "ruff-format", "mypy"],
 )

@@ -253,3 +253,33 @@ async def test_metrics_count_answers(client):
     assert 'pagesmith_gateway_responses_total{status="200"} 1.0' in text
     assert 'pagesmith_gateway_responses_total{status="403"} 1.0' in text
     assert 'pagesmith_tasks_total{outcome="accepted",round="1"} 1.0' in text
+
+
+async def test_status_url_names_the_task_in_the_tracker(amqp_url, aiohttp_client, monkeypatch):
+    monkeypatch.setenv("GATEWAY_SECRET", SECRET)
+    monkeypatch.setenv("AMQP_URL", amqp_url)
+    monkeypatch.setenv("GATEWAY_STATUS_URL", "http://127.0.0.1:9104/")
+    client = await aiohttp_client(create_app(GatewaySettings()))
+    for _ in range(100):
+        if (await client.get("/readyz")).status == 200:
+            break
+        await asyncio.sleep(0.05)
+    response = await client.post("/api/tasks", json=request_body())
+    assert response.status == 200
+    body = await response.json()
+    expected_id = task_id_for(
+        "student@example.com", "sum-of-sales-3f9a1", 1, "019a252d-a236-748a-836e-afd11f49bc4b"
+    )
+    # The protocol's two fields unchanged, plus where to follow the task.
+    assert body == {
+        "status": "accepted",
+        "task_id": expected_id,
+        "status_url": f"http://127.0.0.1:9104/api/tasks/{expected_id}",
+    }
+
+
+def test_status_url_must_be_an_http_url(monkeypatch):
+    monkeypatch.setenv("GATEWAY_SECRET", SECRET)
+    monkeypatch.setenv("GATEWAY_STATUS_URL", "javascript:alert(1)")
+    with pytest.raises(ValueError):
+        GatewaySettings()

@@ -63,10 +63,12 @@ async def test_unroutable_publish_raises_even_without_on_return_raises(
 
 
 async def test_event_type_nobody_binds_raises_transient(broker: Broker) -> None:
-    # The outcomes queue takes only task.notified and task.failed: unbind it, and a task.failed
-    # has nowhere to go.
+    # The outcomes queue takes only task.notified and task.failed, and the tracker's every
+    # event: unbind both, and a task.failed has nowhere to go.
     outcomes = broker.topology.queues["pagesmith.outcomes"]
     await outcomes.unbind(broker.topology.exchange, routing_key="task.failed.v1")
+    tracker = broker.topology.queues["pagesmith.tracker"]
+    await tracker.unbind(broker.topology.exchange, routing_key="#")
     event = TaskFailedV1(
         source="pagesmith/test", subject="t", task=None, stage="runtime", reason="r"
     )

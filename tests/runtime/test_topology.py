@@ -17,6 +17,7 @@ from pagesmith_runtime import (
     NOTIFIER,
     OUTCOMES,
     PUBLISHER,
+    TRACKER,
     Topology,
     declare_topology,
 )
@@ -59,6 +60,8 @@ async def test_declaring_twice_is_fine(
         PUBLISHER.dlq,
         NOTIFIER.name,
         NOTIFIER.dlq,
+        TRACKER.name,
+        TRACKER.dlq,
         OUTCOMES.name,
     }
 
@@ -72,7 +75,7 @@ async def test_work_queues_are_quorum_with_delivery_limit_and_dlx(
             "list_queues", "-p", vhost_of(amqp_url), "name", "type", "durable", "arguments"
         )
     }
-    for spec in (GENERATOR, PUBLISHER, NOTIFIER):
+    for spec in (GENERATOR, PUBLISHER, NOTIFIER, TRACKER):
         queue = queues[spec.name]
         args = {name: value for name, _kind, value in queue["arguments"]}
         assert queue["type"] == "quorum" and queue["durable"] is True
@@ -103,9 +106,12 @@ async def test_bindings_route_by_event_type(amqp_url: str, topology: Topology) -
     }
     expected = {
         (EXCHANGE, spec.name, key)
-        for spec in (GENERATOR, PUBLISHER, NOTIFIER, OUTCOMES)
+        for spec in (GENERATOR, PUBLISHER, NOTIFIER, TRACKER, OUTCOMES)
         for key in spec.bindings
-    } | {(DEAD_LETTER_EXCHANGE, spec.dlq, spec.dlq) for spec in (GENERATOR, PUBLISHER, NOTIFIER)}
+    } | {
+        (DEAD_LETTER_EXCHANGE, spec.dlq, spec.dlq)
+        for spec in (GENERATOR, PUBLISHER, NOTIFIER, TRACKER)
+    }
     assert expected <= bindings
     assert {b for b in bindings if b[0] == EXCHANGE} == {e for e in expected if e[0] == EXCHANGE}
 
@@ -119,3 +125,21 @@ async def test_a_redeclare_with_other_arguments_is_refused(
         await channel.declare_queue(
             NOTIFIER.name, durable=True, arguments={"x-queue-type": "quorum"}
         )
+
+
+async def test_the_tracker_gets_every_event_whatever_its_routing_key(
+    amqp_url: str, topology: Topology
+) -> None:
+    # Routing may come to carry more than the type (say, the round); the tracker still sees all.
+    for key in ("task.submitted.v1", "task.submitted.v1.round2", "anything.new"):
+        await topology.exchange.publish(aio_pika.Message(b"{}"), routing_key=key, timeout=10)
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        queue = await (await connection.channel()).declare_queue(TRACKER.name, passive=True)
+        got = []
+        while (message := await queue.get(fail=False, timeout=5)) is not None:
+            got.append(message.routing_key)
+            await message.ack()
+    finally:
+        await connection.close()
+    assert got == ["task.submitted.v1", "task.submitted.v1.round2", "anything.new"]

@@ -1,4 +1,7 @@
-"""The whole of Pagesmith as real processes: forge, llm stub, the four services, one vhost."""
+"""The whole of Pagesmith as real processes: forge, llm stub, the services, one vhost.
+
+The tracker joins when a test starts it by name and gives the stack a database URL.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ from .receiver import CallbackReceiver
 SECRET = "e2e-gateway-secret-0b7c"
 FORGE_TOKEN = "forge-e2e-token-5d1a"
 STUB_KEY = "sk-e2e-stub-key-9f3e"
+TRACKER_TOKEN = "tracker-e2e-token-7c41aa0d"
+PIPELINE = ("forge", "llm-stub", "gateway", "generator", "publisher", "notifier")
 
 
 def http_json(method: str, url: str, body: Any = None, token: str | None = None) -> Any:
@@ -42,6 +47,7 @@ class Stack:
     tmp: Path
     receiver: CallbackReceiver
     pages_build_seconds: float = 0.3
+    database_url: str | None = None
     procs: dict[str, Proc] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -61,6 +67,10 @@ class Stack:
     @property
     def stub(self) -> str:
         return f"http://127.0.0.1:{self.ports['llm-stub']}"
+
+    @property
+    def tracker(self) -> str:
+        return f"http://127.0.0.1:{self.ports['tracker']}"
 
     def _spec(self, name: str) -> Proc:
         common = {
@@ -95,6 +105,11 @@ class Stack:
                     "GATEWAY_SECRET": SECRET,
                     "GATEWAY_PORT": str(p["gateway"]),
                     "GATEWAY_HOST": "127.0.0.1",
+                    **(
+                        {"GATEWAY_STATUS_URL": f"http://127.0.0.1:{p['tracker']}"}
+                        if "tracker" in p
+                        else {}
+                    ),
                 },
                 f"http://127.0.0.1:{p['gateway']}/readyz",
             ),
@@ -130,12 +145,26 @@ class Stack:
                 f"http://127.0.0.1:{p['notifier']}/readyz",
             ),
         }
+        if name == "tracker":
+            assert self.database_url, "the tracker needs Stack.database_url"
+            specs["tracker"] = (
+                "pagesmith-tracker",
+                {
+                    **common,
+                    "TRACKER_DATABASE_URL": self.database_url,
+                    "TRACKER_TOKEN": TRACKER_TOKEN,
+                    "TRACKER_PORT": str(p["tracker"]),
+                    "TRACKER_HOST": "127.0.0.1",
+                    "TRACKER_SSE_HEARTBEAT_SECONDS": "2",
+                },
+                f"http://127.0.0.1:{p['tracker']}/readyz",
+            )
         cmd, env, ready = specs[name]
         env = {**env, **self.extra_env.get(name, {})}
         return Proc(name, [command(cmd)], env, self.tmp / "logs" / f"{name}.log", ready)
 
     def start(self, *names: str) -> Stack:
-        names = names or ("forge", "llm-stub", "gateway", "generator", "publisher", "notifier")
+        names = names or PIPELINE
         for name in names:
             self.ports.setdefault(name, free_port())
         for name in names:
@@ -158,6 +187,14 @@ class Stack:
     # --- the forge and the stub, as tests see them
     def github(self, path: str) -> Any:
         return http_json("GET", f"{self.api}{path}", token=FORGE_TOKEN)
+
+    def tracked(self, path: str) -> Any:
+        """GET a tracker API path with the stack's token."""
+        req = urllib.request.Request(
+            f"{self.tracker}{path}", headers={"Authorization": f"Bearer {TRACKER_TOKEN}"}
+        )
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())
 
     def forge_requests(self) -> list[dict[str, Any]]:
         return http_json("GET", f"{self.forge}/_forge/requests")  # type: ignore[no-any-return]

@@ -30,7 +30,9 @@ class QueueSpec:
 GENERATOR = QueueSpec("pagesmith.generator", ("task.submitted.v1", "repo.checked-out.v1"))
 PUBLISHER = QueueSpec("pagesmith.publisher", ("task.submitted.v1", "site.generated.v1"))
 NOTIFIER = QueueSpec("pagesmith.notifier", ("site.published.v1",))
-WORK_QUEUES = (GENERATOR, PUBLISHER, NOTIFIER)
+# The tracker records every event, whatever its routing key; it is never in a task's path.
+TRACKER = QueueSpec("pagesmith.tracker", ("#",))
+WORK_QUEUES = (GENERATOR, PUBLISHER, NOTIFIER, TRACKER)
 # Terminal events land here, bounded, so every publish is routable and outcomes can be read.
 OUTCOMES = QueueSpec("pagesmith.outcomes", ("task.notified.v1", "task.failed.v1"))
 

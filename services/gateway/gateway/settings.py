@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pagesmith_runtime import ServiceSettings
-from pydantic import Field, SecretStr
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 
 
 class GatewaySettings(ServiceSettings):
@@ -23,3 +23,13 @@ class GatewaySettings(ServiceSettings):
     publish_timeout_seconds: float = Field(
         5.0, validation_alias="GATEWAY_PUBLISH_TIMEOUT_SECONDS", gt=0
     )
+    # The tracker's base URL: when set, the 200 names where to follow the task.
+    status_url: str | None = Field(None, validation_alias="GATEWAY_STATUS_URL")
+
+    @field_validator("status_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        AnyHttpUrl(value)  # raises for anything but an http(s) URL
+        return value.rstrip("/")

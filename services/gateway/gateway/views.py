@@ -155,4 +155,7 @@ async def submit_task(request: web.Request) -> web.Response:
     metrics.tasks.labels(round=str(ref.round), outcome="accepted").inc()
     metrics.ack_latency.observe(time.perf_counter() - started)
     log.info("task accepted", task=ref.task, round=ref.round)
-    return _answer(request, 200, {"status": "accepted", "task_id": ref.task_id})
+    answer = {"status": "accepted", "task_id": ref.task_id}
+    if settings.status_url:
+        answer["status_url"] = f"{settings.status_url}/api/tasks/{ref.task_id}"
+    return _answer(request, 200, answer)

@@ -1,0 +1,1 @@
+"""pagesmith: the command line for submitting and following tasks."""
