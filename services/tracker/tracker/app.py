@@ -90,7 +90,7 @@ async def _run(state: TrackerState) -> None:
         )
         group.create_task(
             consume(
-                settings.amqp_url,
+                settings.amqp_url.get_secret_value(),
                 Recorder(state.pool, state.metrics),
                 prefetch=settings.concurrency,
                 ready=state.readiness,
