@@ -21,6 +21,7 @@ from pagesmith_runtime import (
     NOTIFIER,
     OUTCOMES,
     PUBLISHER,
+    TRACKER,
     PermanentError,
     TransientError,
 )
@@ -134,6 +135,9 @@ async def test_an_output_that_never_confirms_ends_in_task_failed(
     # task.notified has nowhere to go, so the broker returns it (NO_ROUTE); task.failed does.
     outcomes = broker.topology.queues[OUTCOMES.name]
     await outcomes.unbind(broker.topology.exchange, routing_key="task.notified.v1")
+    # The tracker's queue takes every event ("#"): without it here, task.notified is unroutable.
+    tracker = broker.topology.queues[TRACKER.name]
+    await tracker.unbind(broker.topology.exchange, routing_key="#")
 
     async def handle(event: SitePublishedV1, deps: Any) -> Sequence[Event]:
         return [notified(event)]

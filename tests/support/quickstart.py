@@ -94,7 +94,8 @@ def run_sh(tmp: Path, *, secret: str) -> RunSh:
     root = tmp / "run-sh"
     (root / "scripts").mkdir(parents=True)
     (root / "scripts" / "run.sh").write_text((ROOT / "scripts" / "run.sh").read_text())
-    (root / "scripts" / "ensure-rabbitmq.sh").write_text("exit 0\n")
+    for stand_in in ("ensure-rabbitmq.sh", "ensure-postgres.sh"):
+        (root / "scripts" / stand_in).write_text("exit 0\n")
     env_file = tmp / "honcho-env"
     uv = _executable(tmp / "fake-uv", f'#!/bin/sh\nenv -0 > "{env_file}"\n')
     env = {**_base_env(tmp), "GATEWAY_SECRET": secret, "UV": str(uv)}
